@@ -1,0 +1,44 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   -> creates .venv if missing, installs hpstudy, runs a small real study
+#   make test   -> same set-up, then the whole test suite (and the docs build)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.stamp-install
+
+.PHONY: demo test test-fast docs lint bench clean install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[dev,dask,example]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m hpstudy.demo
+
+test: $(STAMP)
+	$(BIN)/ruff check hpstudy tests benchmarks
+	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+lint: $(STAMP)
+	$(BIN)/ruff check hpstudy tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache

@@ -1,0 +1,46 @@
+"""hpstudy: hyperparameter studies you can trust.
+
+Search spaces and W&B sweep configs, a Gaussian-process Bayesian optimizer with
+grid and random baselines, Hyperband early stopping, honest evaluation (k-fold,
+grouped folds) and statistics that split a metric's variance into model,
+tuning and noise.
+
+``import hpstudy`` stays light: TensorFlow, Dask and scikit-optimize are
+imported only by the modules that need them, when they are used.
+"""
+
+
+__version__ = "0.1.0"
+
+from hpstudy.context import TrialContext
+from hpstudy.errors import ConfigError, HpstudyError, StorageError, TrialPruned
+from hpstudy.optimizers import GridSearch, RandomSearch
+from hpstudy.space import Categorical, Constant, Integer, Real, SearchSpace
+from hpstudy.study import Study
+from hpstudy.sweep import Sweep
+from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
+
+__all__ = [
+    "Categorical",
+    "ConfigError",
+    "Constant",
+    "FoldResult",
+    "Goal",
+    "GridSearch",
+    "HpstudyError",
+    "Integer",
+    "RandomSearch",
+    "Real",
+    "Report",
+    "SearchSpace",
+    "StopDecision",
+    "StorageError",
+    "Study",
+    "Sweep",
+    "Trial",
+    "TrialContext",
+    "TrialPruned",
+    "TrialState",
+    "Trials",
+    "__version__",
+]

@@ -1,0 +1,119 @@
+"""What the objective receives besides its parameters: :class:`TrialContext`."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from hpstudy.errors import ConfigError, TrialPruned
+from hpstudy.storage import EventKind, TrialsBuilder
+from hpstudy.trials import Goal
+
+if TYPE_CHECKING:
+    from hpstudy.evaluation import Fold
+    from hpstudy.stopping.base import Stopper
+    from hpstudy.storage import Storage
+
+__all__ = ["TrialContext"]
+
+# One incremental replay per storage and process: a worker that runs many tasks
+# reads each event once, however many times its objectives report.
+_BUILDERS: dict[tuple, TrialsBuilder] = {}
+
+
+def _builder_for(storage: Storage, metric: str, goal: Goal) -> TrialsBuilder:
+    key = (getattr(storage, "path", None) or id(storage), metric, goal)
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        if len(_BUILDERS) > 32:
+            _BUILDERS.clear()
+        builder = _BUILDERS[key] = TrialsBuilder(metric=metric, goal=goal)
+    builder.apply(storage.read(builder.last_id))
+    return builder
+
+
+class TrialContext:
+    """The handle an objective gets for one evaluation task of one trial.
+
+    Attributes
+    ----------
+    trial_number : int
+        The trial's number in the study.
+    seed : int
+        The seed to use for everything random in this task (weights, shuffles).
+        With folds it is the fold's seed, the same for every trial (paired).
+    fold : hpstudy.evaluation.Fold or None
+        The train/validation indices to use, or None when the study has no folds.
+    params : dict
+        The trial's parameters with flat names, as stored.
+    """
+
+    def __init__(self, *, trial_number: int, seed: int, fold: Fold | None, params: dict[str, Any],
+                 storage: Storage, stopper: Stopper | None, metric: str, goal: Goal) -> None:
+        self.trial_number = trial_number
+        self.seed = seed
+        self.fold = fold
+        self.params = params
+        self._storage = storage
+        self._stopper = stopper
+        self._metric = metric
+        self._goal = goal
+        self.last_value: float | None = None
+        self.pruned = False
+
+    @property
+    def fold_index(self) -> int | None:
+        """The fold's index, or None without folds."""
+        return None if self.fold is None else int(self.fold.index)
+
+    def report(self, step: int, value: float) -> None:
+        """Record an intermediate value; raise :class:`~hpstudy.TrialPruned` if told to stop.
+
+        Parameters
+        ----------
+        step : int
+            The objective's step (an epoch, say), >= 0.
+        value : float
+            The metric at that step, finite.
+
+        Raises
+        ------
+        TrialPruned
+            When the study's stopper decides the trial should stop. Let it
+            propagate: the trial is recorded PRUNED with this value.
+        ConfigError
+            When ``step`` or ``value`` is not acceptable.
+        """
+        if isinstance(step, bool) or not isinstance(step, int) and not hasattr(step, "__index__"):
+            raise ConfigError(f"step: must be an int (got {type(step).__name__})")
+        step = int(step)
+        if step < 0:
+            raise ConfigError(f"step: must be >= 0 (got {step})")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"value: must be a number (got {type(value).__name__})") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"value: must be finite (got {value})")
+        self.last_value = value
+        self._storage.append(EventKind.REPORT, self.trial_number,
+                             {"step": step, "value": value, "fold": self.fold_index})
+        if self._stopper is None:
+            return
+        builder = _builder_for(self._storage, self._metric, self._goal)
+        decision = self._stopper.decide(builder.trial(self.trial_number), builder.trials())
+        if decision is None:
+            return
+        decision = attrs.evolve(decision, fold=self.fold_index)
+        self._storage.append(EventKind.DECISION, self.trial_number, attrs.asdict(decision))
+        if decision.stop:
+            self.pruned = True
+            raise TrialPruned(
+                f"trial {self.trial_number} pruned at step {step} by {decision.rule}: "
+                f"value {value:g} vs threshold {decision.threshold}"
+            )
+
+    def __repr__(self) -> str:
+        return f"TrialContext(trial_number={self.trial_number}, seed={self.seed}, fold={self.fold_index})"

@@ -1,0 +1,50 @@
+"""Durable, append-only storage of a study's events.
+
+``open_storage(None)`` gives an in-memory log; a path gives an SQLite file (the
+default for real studies); any object following :class:`Storage` is used as is.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from hpstudy.errors import ConfigError
+from hpstudy.storage._events import Event, EventKind, TrialsBuilder
+from hpstudy.storage.base import Storage
+from hpstudy.storage.memory import MemoryStorage
+from hpstudy.storage.sqlite import SQLiteStorage
+
+__all__ = ["Event", "EventKind", "MemoryStorage", "SQLiteStorage", "Storage", "TrialsBuilder",
+           "open_storage"]
+
+
+def open_storage(spec: Any) -> Storage:
+    """Turn ``None``, a path or a storage object into a storage object.
+
+    Parameters
+    ----------
+    spec : None, str, os.PathLike or Storage
+        None for memory, a path for SQLite (``":memory:"`` also means memory).
+
+    Returns
+    -------
+    Storage
+        The storage to use.
+
+    Raises
+    ------
+    ConfigError
+        When ``spec`` is none of these.
+    """
+    if spec is None or spec == ":memory:":
+        return MemoryStorage()
+    if isinstance(spec, (str, os.PathLike)):
+        if not os.fspath(spec):
+            raise ConfigError("storage: must be a non-empty path (got '')")
+        return SQLiteStorage(spec)
+    if isinstance(spec, Storage):
+        return spec
+    raise ConfigError(
+        f"storage: must be None, a file path or a Storage object (got {type(spec).__name__})"
+    )

@@ -1,0 +1,48 @@
+"""In-memory storage, for tests and throwaway studies (one process only)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from hpstudy.errors import StorageError
+from hpstudy.storage._events import Event, EventKind, payload_json, unique_key
+
+__all__ = ["MemoryStorage"]
+
+
+class MemoryStorage:
+    """Keeps the event log in a list. Not shareable between processes."""
+
+    shareable = False
+
+    def __init__(self) -> None:
+        self._meta: dict[str, Any] | None = None
+        self._events: list[Event] = []
+        self._keys: set[tuple] = set()
+
+    def initialize(self, meta: dict[str, Any]) -> dict[str, Any]:
+        if self._meta is None:
+            self._meta = json.loads(json.dumps(meta))
+        return copy.deepcopy(self._meta)
+
+    def append(self, kind: EventKind, number: int, payload: dict[str, Any]) -> int:
+        payload = json.loads(payload_json(payload))  # a private copy, as a file store would keep
+        key = unique_key(kind, number, payload)
+        if key is not None:
+            if key in self._keys:
+                raise StorageError(f"duplicate event refused: {kind.value} for trial {number}")
+            self._keys.add(key)
+        event = Event(id=len(self._events) + 1, kind=kind, number=number, payload=payload,
+                      time=time.time())
+        self._events.append(event)
+        return event.id
+
+    def read(self, after: int = 0) -> Sequence[Event]:
+        return self._events[after:]
+
+    def __repr__(self) -> str:
+        return f"MemoryStorage({len(self._events)} events)"

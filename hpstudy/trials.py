@@ -1,0 +1,279 @@
+"""Trial records and the read-only :class:`Trials` collection.
+
+Records are frozen attrs classes that cross module boundaries: optimizers,
+stoppers, storage and statistics all read them, none can change them. The
+study builds them by replaying its storage's events
+(:func:`hpstudy.storage.replay`), so they are always derived state.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, overload
+
+import attrs
+
+__all__ = ["FoldResult", "Goal", "Report", "StopDecision", "Trial", "TrialState", "Trials"]
+
+
+class TrialState(enum.Enum):
+    """Where a trial stands."""
+
+    RUNNING = "running"
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAILED = "failed"
+
+    def is_finished(self) -> bool:
+        """True for every state but RUNNING."""
+        return self is not TrialState.RUNNING
+
+
+class Goal(enum.Enum):
+    """Whether the metric is maximised or minimised."""
+
+    MAXIMIZE = "maximize"
+    MINIMIZE = "minimize"
+
+    def better(self, a: float, b: float) -> bool:
+        """True when ``a`` is strictly better than ``b``."""
+        return a > b if self is Goal.MAXIMIZE else a < b
+
+    @property
+    def sign(self) -> float:
+        """+1 when maximising, -1 when minimising: ``sign * value`` is to be maximised."""
+        return 1.0 if self is Goal.MAXIMIZE else -1.0
+
+
+def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen(kw_only=True)
+class Report:
+    """An intermediate value reported by the objective with ``ctx.report``.
+
+    Attributes
+    ----------
+    step : int
+        The objective's own step (an epoch, say).
+    value : float
+        The metric at that step.
+    fold : int or None
+        The fold that reported, or None for a holdout evaluation.
+    """
+
+    step: int
+    value: float
+    fold: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class StopDecision:
+    """A stopper's verdict at one report, kept so a report can say why a trial stopped.
+
+    Attributes
+    ----------
+    step, fold : int, int or None
+        The report the decision was taken on.
+    stop : bool
+        Whether the trial was told to stop.
+    rule : str
+        The stopper that decided, e.g. ``"hyperband"``.
+    value : float
+        The value compared.
+    threshold : float or None
+        The value it was compared with (None when no comparison was made).
+    bracket : int or None
+        The bracket (rung) index, where the stopper has brackets.
+    """
+
+    step: int
+    stop: bool
+    rule: str
+    value: float
+    threshold: float | None = None
+    bracket: int | None = None
+    fold: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class FoldResult:
+    """The outcome of one evaluation task (one fold of one repeat) of a trial.
+
+    Attributes
+    ----------
+    fold : int
+        Index of the fold (0 for a holdout evaluation).
+    repeat : int
+        Index of the repeat (initialisation seed), 0 when not repeated.
+    seed : int
+        The seed handed to the objective through ``ctx.seed``.
+    state : TrialState
+        COMPLETE, PRUNED or FAILED.
+    metrics : dict of str to float
+        What the objective returned (empty when it failed).
+    error : str or None
+        Why the task failed, if it did.
+    duration : float
+        Wall-clock seconds the task took.
+    """
+
+    fold: int
+    repeat: int = 0
+    seed: int
+    state: TrialState
+    metrics: dict[str, float] = attrs.field(factory=dict, converter=_frozen_dict)
+    error: str | None = None
+    duration: float = 0.0
+
+
+@attrs.frozen(kw_only=True)
+class Trial:
+    """One configuration of hyperparameters and everything that happened to it.
+
+    Attributes
+    ----------
+    number : int
+        Position in the study, from 0.
+    params : dict
+        The parameters (flat names, see :class:`hpstudy.SearchSpace`).
+    state : TrialState
+        Where it stands.
+    value : float or None
+        The primary metric: the mean over folds when COMPLETE, the last
+        reported value when PRUNED, None when FAILED or RUNNING.
+    metrics : dict of str to float
+        Every returned metric, averaged over the completed folds.
+    folds : tuple of FoldResult
+        One record per finished evaluation task, in (repeat, fold) order.
+    reports : tuple of Report
+        Intermediate values, in the order they were reported.
+    decisions : tuple of StopDecision
+        The stopper's verdicts.
+    seed : int
+        The trial's seed (each fold gets a seed derived from it).
+    started_at, finished_at : float or None
+        Unix times.
+    error : str or None
+        Why the trial failed.
+    """
+
+    number: int
+    params: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    state: TrialState = TrialState.RUNNING
+    value: float | None = None
+    metrics: dict[str, float] = attrs.field(factory=dict, converter=_frozen_dict)
+    folds: tuple[FoldResult, ...] = ()
+    reports: tuple[Report, ...] = ()
+    decisions: tuple[StopDecision, ...] = ()
+    seed: int = 0
+    started_at: float | None = None
+    finished_at: float | None = None
+    error: str | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end, or None while running."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return self.finished_at - self.started_at
+
+    @property
+    def last_step(self) -> int:
+        """Number of intermediate values reported (W&B's notion of an iteration)."""
+        return len(self.reports)
+
+
+class Trials(Sequence[Trial]):
+    """A read-only, ordered collection of trials handed to optimizers, stoppers and stats.
+
+    Parameters
+    ----------
+    trials : iterable of Trial
+        Sorted by number on construction.
+    metric : str
+        Name of the primary metric.
+    goal : Goal
+        Whether the primary metric is maximised or minimised.
+    """
+
+    __slots__ = ("_trials", "metric", "goal")
+
+    def __init__(self, trials=(), *, metric: str = "value", goal: Goal = Goal.MAXIMIZE) -> None:
+        self._trials: tuple[Trial, ...] = tuple(sorted(trials, key=lambda t: t.number))
+        self.metric = metric
+        self.goal = Goal(goal)
+
+    @overload
+    def __getitem__(self, index: int) -> Trial: ...
+    @overload
+    def __getitem__(self, index: slice) -> Trials: ...
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Trials(self._trials[index], metric=self.metric, goal=self.goal)
+        return self._trials[index]
+
+    def __len__(self) -> int:
+        return len(self._trials)
+
+    def __iter__(self) -> Iterator[Trial]:
+        return iter(self._trials)
+
+    def __repr__(self) -> str:
+        counts = {s.value: len(self.with_state(s)) for s in TrialState}
+        return f"Trials({len(self)} trials, metric={self.metric!r}, goal={self.goal.value}, {counts})"
+
+    def with_state(self, *states: TrialState) -> Trials:
+        """The trials in any of ``states``."""
+        return Trials((t for t in self._trials if t.state in states), metric=self.metric, goal=self.goal)
+
+    @property
+    def complete(self) -> Trials:
+        """The COMPLETE trials."""
+        return self.with_state(TrialState.COMPLETE)
+
+    @property
+    def running(self) -> Trials:
+        """The RUNNING trials (for optimizers that account for pending points)."""
+        return self.with_state(TrialState.RUNNING)
+
+    def best(self) -> Trial | None:
+        """The COMPLETE trial with the best value (lowest number on ties), or None."""
+        best: Trial | None = None
+        for t in self.complete:
+            if t.value is None or not math.isfinite(t.value):
+                continue
+            if best is None or self.goal.better(t.value, best.value):  # type: ignore[arg-type]
+                best = t
+        return best
+
+    def to_frame(self, *, folds: bool = False):
+        """A pandas DataFrame, one row per trial (or per fold result with ``folds=True``).
+
+        Columns: ``number``, ``state``, ``value``, one ``params.<name>`` column per
+        parameter, one ``metrics.<name>`` per metric, ``seed``, ``duration``,
+        ``n_reports``, ``error``; with ``folds=True`` also ``fold``, ``repeat``,
+        ``fold_seed`` and ``fold_state``, and the metrics are the fold's own.
+        """
+        import pandas as pd
+
+        rows = []
+        for t in self._trials:
+            base = {"number": t.number, "state": t.state.value}
+            base.update({f"params.{k}": v for k, v in t.params.items()})
+            if not folds:
+                row = dict(base, value=t.value)
+                row.update({f"metrics.{k}": v for k, v in t.metrics.items()})
+                row.update(seed=t.seed, duration=t.duration, n_reports=len(t.reports), error=t.error)
+                rows.append(row)
+                continue
+            for f in t.folds:
+                row = dict(base, fold=f.fold, repeat=f.repeat, fold_seed=f.seed, fold_state=f.state.value)
+                row["value"] = f.metrics.get(self.metric)
+                row.update({f"metrics.{k}": v for k, v in f.metrics.items()})
+                row.update(duration=f.duration, error=f.error)
+                rows.append(row)
+        return pd.DataFrame(rows)

@@ -1,0 +1,59 @@
+"""Objectives shared by the tests; module-level so worker processes can import them."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+
+def quadratic(params, ctx):
+    """Maximum 0 at x = 0.3; y is ignored when present."""
+    return -((params["x"] - 0.3) ** 2)
+
+
+def quadratic_with_metrics(params, ctx):
+    return {"score": -((params["x"] - 0.3) ** 2), "aux": float(ctx.seed % 7)}
+
+
+def sometimes_bad(params, ctx):
+    """Fails in several ways depending on the trial number."""
+    kind = ctx.trial_number % 5
+    if kind == 1:
+        raise RuntimeError("boom")
+    if kind == 2:
+        return math.nan
+    if kind == 3:
+        return "not a number"
+    if kind == 4:
+        return math.inf
+    return params["x"]
+
+
+def fold_mean(params, ctx):
+    """The value depends on the fold, so the mean over folds is checkable."""
+    return params["x"] + ctx.fold.index
+
+
+def reporting(params, ctx):
+    """Reports 10 steps of a curve rising to x."""
+    value = 0.0
+    for step in range(1, 11):
+        value = params["x"] * (1 - 0.5 ** step)
+        ctx.report(step, value)
+    return value
+
+
+def slow_deterministic(params, ctx):
+    """Sleeps a little (so a kill lands mid-trial), then returns a pure function of params."""
+    time.sleep(float(os.environ.get("HPSTUDY_TEST_SLEEP", "0.02")))
+    for step in range(3):
+        ctx.report(step, params["x"] * step)
+    return math.sin(5 * params["x"]) + params["x"]
+
+
+def dies(params, ctx):
+    """Kills its own worker process on trial 1."""
+    if ctx.trial_number == 1:
+        os._exit(3)
+    return params["x"]
