@@ -1,0 +1,56 @@
+"""Honest evaluation: the folds every trial of a study is scored on.
+
+A study evaluates each trial on the same :class:`Folds` (one task per :class:`Fold`),
+so differences between trials are paired: the same samples, the same seeds. The
+constructors wrap scikit-learn's splitters:
+
+* :func:`holdout` -- one validation set, given or drawn (``ShuffleSplit`` and kin);
+* :func:`kfold` -- ``KFold`` / ``RepeatedKFold``;
+* :func:`stratified_kfold` -- ``StratifiedKFold`` / ``RepeatedStratifiedKFold``;
+* :func:`group_kfold` -- ``GroupKFold`` / ``StratifiedGroupKFold``, repeated by reshuffling;
+* :func:`from_splits` -- your own ``(train, val)`` pairs;
+* :func:`with_seed_repeats` -- each split several times with other initialisation seeds.
+
+:func:`audit_groups` checks that no group (a photo and its augmented copies) straddles
+a fold boundary, and :func:`groups_from_filenames` builds the groups from names such as
+the jellyfish data set's ``aug-<k>-<source>.jpg``.
+
+How tasks are numbered
+----------------------
+Each fold carries ``split`` (which split of a cross-validation pass), ``cv_repeat``
+(which pass, i.e. which shuffle), ``seed_repeat`` (which initialisation seed on the same
+data), ``repeat = cv_repeat * n_seeds + seed_repeat`` and
+``index = repeat * n_splits + split``. The study records ``index`` and ``repeat``;
+``Folds.records()`` maps them back to the other fields.
+"""
+
+from __future__ import annotations
+
+from hpstudy._evaluation_build import with_seed_repeats
+from hpstudy._evaluation_folds import Fold, Folds, fold_seed
+from hpstudy._evaluation_groups import (
+    AUGMENTED_COPY_PATTERN,
+    GroupAudit,
+    GroupLeak,
+    audit_groups,
+    groups_from_filenames,
+)
+from hpstudy._evaluation_holdout import from_splits, holdout
+from hpstudy._evaluation_split import group_kfold, kfold, stratified_kfold
+
+__all__ = [
+    "AUGMENTED_COPY_PATTERN",
+    "Fold",
+    "Folds",
+    "GroupAudit",
+    "GroupLeak",
+    "audit_groups",
+    "fold_seed",
+    "from_splits",
+    "group_kfold",
+    "groups_from_filenames",
+    "holdout",
+    "kfold",
+    "stratified_kfold",
+    "with_seed_repeats",
+]
