@@ -1,0 +1,96 @@
+"""The median stopping rule (Golovin et al., "Google Vizier", KDD 2017)."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import attrs
+
+from hpstudy.stopping.hyperband import _check_int, _loss, _series
+from hpstudy.trials import StopDecision, Trial, Trials
+
+__all__ = ["MedianStopper"]
+
+
+@attrs.frozen(kw_only=True)
+class MedianStopper:
+    """Stop a trial whose best value is worse than the median of the others' running averages.
+
+    At a trial's iteration ``n`` (its ``n``-th reported value, of its fold), take
+    every *other* trial (any state) that reported at least ``n`` values of the
+    same fold, and the mean of its first ``n`` values (its running average). The
+    trial stops when its best value so far is strictly worse than the median of
+    those averages.
+
+    Parameters
+    ----------
+    n_warmup_steps : int, default 0
+        No decision at iterations ``n <= n_warmup_steps``.
+    n_startup_trials : int, default 5
+        No decision until at least this many other trials reached iteration ``n``
+        (at least 1 is always required).
+
+    Examples
+    --------
+    >>> from hpstudy.trials import Report, Trial, Trials
+    >>> def trial(n, values):
+    ...     reports = tuple(Report(step=i, value=v) for i, v in enumerate(values))
+    ...     return Trial(number=n, params={}, reports=reports)
+    >>> others = [trial(0, [0.5, 0.7]), trial(1, [0.6, 0.8]), trial(2, [0.2, 0.4])]
+    >>> rule = MedianStopper(n_startup_trials=3)
+    >>> d = rule.decide(trial(3, [0.5, 0.55]), Trials(others))
+    >>> d.stop, d.threshold
+    (True, 0.6)
+    """
+
+    n_warmup_steps: int = 0
+    n_startup_trials: int = 5
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("n_warmup_steps", "n_startup_trials"):
+            object.__setattr__(self, name, _check_int(name, getattr(self, name), 0))
+
+    rule = "median"
+
+    def decide(self, trial: Trial, trials: Trials) -> StopDecision | None:
+        """Judge ``trial``'s latest report.
+
+        Parameters
+        ----------
+        trial : Trial
+            The trial that just reported.
+        trials : Trials
+            Every trial of the study; ``trials.goal`` gives the direction.
+
+        Returns
+        -------
+        StopDecision or None
+            None during warm-up or while too few other trials reached this
+            iteration; otherwise the verdict, with the trial's best value and the
+            median it was compared with.
+        """
+        if not trial.reports:
+            return None
+        last = trial.reports[-1]
+        if not math.isfinite(last.value):
+            return None
+        own = _series(trial, last.fold)
+        n = len(own)
+        if n <= self.n_warmup_steps:
+            return None
+        averages = []
+        for t in trials:
+            if t.number == trial.number:
+                continue
+            h = _series(t, last.fold)
+            if len(h) >= n:
+                averages.append(math.fsum(h[:n]) / n)
+        if len(averages) < max(1, self.n_startup_trials):
+            return None
+        goal = trials.goal
+        threshold = statistics.median(averages)
+        best = min(own, key=lambda v: _loss(goal, v))
+        stop = _loss(goal, best) > _loss(goal, threshold)
+        return StopDecision(step=last.step, stop=stop, rule=self.rule, value=best,
+                            threshold=threshold, bracket=None, fold=last.fold)
