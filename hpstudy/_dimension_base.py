@@ -1,0 +1,246 @@
+"""Shared machinery of the search-space dimensions: the base class and checks.
+
+Private: users import the dimensions from :mod:`hpstudy.space`.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import reprlib
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hpstudy.errors import ConfigError
+
+__all__ = ["EPS", "MAX_GRID", "Dimension", "short"]
+
+#: Unit-cube values are clipped into ``[EPS, 1 - EPS]`` before an unbounded ppf.
+EPS = 1e-12
+#: The most values a grid may enumerate (a dimension's, or a whole space's).
+MAX_GRID = 1_000_000
+#: Integers beyond this magnitude are refused: floats represent them exactly up to here.
+MAX_INT = 2**53
+
+
+def is_number(value: Any) -> bool:
+    """True for int and float (numpy ones included), False for bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def plain(value: Any) -> Any:
+    """Turn numpy scalars into the matching Python scalar; leave the rest alone."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def check_real(value: Any, name: str) -> int | float:
+    """Return ``value`` as a finite Python int or float, or raise ConfigError."""
+    value = plain(value)
+    if not is_number(value):
+        raise ConfigError(f"{name}: must be a number (got {short(value)})")
+    try:
+        as_float = float(value)
+    except OverflowError:
+        digits = len(str(value))
+        raise ConfigError(f"{name}: must be a finite number "
+                          f"(got a {digits}-digit integer)") from None
+    if not math.isfinite(as_float):
+        raise ConfigError(f"{name}: must be a finite number (got {value!r})")
+    return value if isinstance(value, int) else as_float
+
+
+def check_int(value: Any, name: str) -> int:
+    """Return ``value`` as a Python int within +-2**53, or raise ConfigError."""
+    value = plain(value)
+    if not is_number(value) or not isinstance(value, int):
+        raise ConfigError(f"{name}: must be an integer (got {short(value)})")
+    if abs(value) > MAX_INT:
+        raise ConfigError(f"{name}: must be between -2**53 and 2**53 (got {short(value)})")
+    return value
+
+
+def check_positive(value: Any, name: str, *, strict: bool = True) -> int | float:
+    """A finite number > 0 (or >= 0 when not strict)."""
+    value = check_real(value, name)
+    if value < 0 or (strict and value == 0):
+        raise ConfigError(f"{name}: must be {'>' if strict else '>='} 0 (got {value!r})")
+    return value
+
+
+def check_q(q: Any) -> int | float | None:
+    """Validate a quantisation step: None or a finite number > 0."""
+    if q is None:
+        return None
+    return check_positive(q, "q")
+
+
+def check_bool(value: Any, name: str) -> bool:
+    value = plain(value)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name}: must be True or False (got {short(value)})")
+    return value
+
+
+def check_n(n: Any) -> int:
+    n = plain(n)
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ConfigError(f"n: must be an integer >= 0 (got {short(n)})")
+    return n
+
+
+def check_rng(rng: Any) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise ConfigError(f"rng: must be a numpy.random.Generator (got {type(rng).__name__})")
+    return rng
+
+
+def unit_array(u: Any, name: str = "u") -> np.ndarray:
+    """A 1-D float array of values in [0, 1] (tiny overshoots are clipped)."""
+    try:
+        arr = np.asarray(u, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{name}: must be an array of numbers in [0, 1]")  # noqa: B904
+    if arr.ndim != 1:
+        arr = arr.reshape(-1) if arr.ndim == 0 else arr
+        if arr.ndim != 1:
+            raise ConfigError(f"{name}: must be one-dimensional (got shape {arr.shape})")
+    if not np.all(np.isfinite(arr)) or np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
+        raise ConfigError(f"{name}: every value must be a finite number in [0, 1]")
+    return np.clip(arr, 0.0, 1.0)
+
+
+def quantize(x: np.ndarray, q: int | float) -> list:
+    """W&B's quantisation ``round(x / q) * q``: ints when q is an int, else floats.
+
+    Floats are cleaned to 15 significant digits so ``0.1 * 3`` reads ``0.3``.
+    """
+    k = np.round(np.asarray(x, dtype=float) / q)
+    if isinstance(q, int):
+        return [int(v) * q for v in k]
+    return [clean_float(float(v) * q) for v in k]
+
+
+def clean_float(v: float) -> float:
+    """Round a float to 15 significant digits (removes ``0.30000000000000004`` noise)."""
+    if v == 0 or not math.isfinite(v):
+        return float(v)
+    return float(f"{v:.15g}")
+
+
+def is_multiple(v: float, q: float) -> bool:
+    """True when ``v`` is (within rounding) an integer multiple of ``q``."""
+    k = round(v / q)
+    return abs(v - k * q) <= 1e-9 * max(abs(q), abs(v))
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equality that keeps bools apart from numbers (``True`` is not ``1`` here)."""
+    if isinstance(a, (bool, np.bool_)) != isinstance(b, (bool, np.bool_)):
+        return False
+    if is_number(a) and is_number(b):
+        return bool(a == b)
+    if type(a) is not type(b):
+        return False
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 (an exotic __eq__ is a mismatch, not a crash)
+        return False
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4
+_REPR.maxstring, _REPR.maxlong, _REPR.maxother = 50, 40, 40
+
+
+def short(value: Any) -> str:
+    """A bounded repr (depth, items and length limited), safe on huge values."""
+    try:
+        return _REPR.repr(value)
+    except Exception:  # noqa: BLE001 (a broken __repr__ must not hide the real error)
+        return f"<{type(value).__name__}>"
+
+
+class Dimension:
+    """Base class of every dimension of a :class:`~hpstudy.space.SearchSpace`.
+
+    Subclasses implement ``check``, ``to_unit``, ``from_unit``, ``grid``,
+    ``to_dict`` and the ``is_continuous`` property; ``sample`` and ``contains``
+    are derived here.
+    """
+
+    __slots__ = ()
+    kind: ClassVar[str] = "real"
+
+    def check(self, value: Any, name: str = "value") -> Any:  # pragma: no cover - abstract
+        """Return ``value`` in canonical form, or raise ConfigError naming ``name``."""
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` is a possible value of this dimension.
+
+        Parameters
+        ----------
+        value : object
+            The value to test.
+
+        Returns
+        -------
+        bool
+        """
+        try:
+            self.check(value)
+        except ConfigError:
+            return False
+        return True
+
+    def sample(self, rng: np.random.Generator, n: int) -> list:
+        """Draw ``n`` values (plain Python scalars) with ``rng``.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The source of randomness.
+        n : int
+            How many values (>= 0).
+
+        Returns
+        -------
+        list
+        """
+        n = check_n(n)
+        rng = check_rng(rng)
+        return self.from_unit(rng.random(n))
+
+    def to_unit(self, values: Sequence[Any]) -> np.ndarray:  # pragma: no cover - abstract
+        """Map values to [0, 1] with the distribution's CDF."""
+        raise NotImplementedError
+
+    def from_unit(self, u: Any) -> list:  # pragma: no cover - abstract
+        """Map unit-cube coordinates back to values (inverse CDF, then quantisation)."""
+        raise NotImplementedError
+
+    def grid(self) -> list:  # pragma: no cover - abstract
+        """Every value, for grid search."""
+        raise NotImplementedError
+
+    @property
+    def is_continuous(self) -> bool:  # pragma: no cover - abstract
+        """True when the dimension cannot be enumerated by :meth:`grid`."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:  # pragma: no cover - abstract
+        """The W&B parameter mapping of this dimension."""
+        raise NotImplementedError
+
+    def _checked(self, values: Sequence[Any]) -> list:
+        if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+            raise ConfigError(f"values: must be a sequence (got {type(values).__name__})")
+        return [self.check(v, f"values[{i}]") for i, v in enumerate(values)]
+
+    def _continuous_grid_error(self, why: str) -> ConfigError:
+        return ConfigError(f"grid: {why}; grid search needs categorical, constant, integer "
+                           f"or q-quantised uniform dimensions (got {self!r})")

@@ -1,0 +1,394 @@
+"""Search spaces: dimensions and :class:`SearchSpace`.
+
+A dimension is a frozen, validated description of one hyperparameter's values
+and distribution: :class:`Real`, :class:`Integer`, :class:`Categorical`,
+:class:`Constant`, and W&B's other distributions :class:`Normal`,
+:class:`LogNormal` and :class:`Beta`. Every W&B distribution maps onto one of
+them (see :doc:`/sweeps`). Each dimension maps its values to the unit interval
+with its CDF (``to_unit``) and back with its inverse CDF (``from_unit``), so an
+optimizer can model every space as the unit cube.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from hpstudy._categorical import Categorical, Constant
+from hpstudy._dimension_base import MAX_GRID, Dimension, plain, short
+from hpstudy._dimensions import Integer, Real
+from hpstudy._distributions import Beta, LogNormal, Normal
+from hpstudy.errors import ConfigError, did_you_mean
+
+__all__ = [
+    "Beta",
+    "Categorical",
+    "Constant",
+    "Dimension",
+    "Integer",
+    "LogNormal",
+    "Normal",
+    "Real",
+    "SearchSpace",
+]
+
+
+def _rng(seed: Any) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    seed = plain(seed)
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"seed: must be None, an integer >= 0 or a numpy Generator "
+                          f"(got {short(seed)})")
+    return np.random.default_rng(seed)
+
+
+class SearchSpace:
+    """An ordered mapping of flat parameter names to dimensions.
+
+    Nested W&B parameters use dotted names (``"optimizer.lr"``); :meth:`nest`
+    rebuilds the nested dict the objective receives.
+
+    Parameters
+    ----------
+    dimensions : mapping of str to Dimension
+        At least one parameter. Names are non-empty strings; a name cannot be both
+        a parameter and a group (``"a"`` and ``"a.b"``). The members of a dotted group
+        are kept together, at the place of the group's first member (the order of
+        the nested W&B mapping).
+
+    Examples
+    --------
+    >>> space = SearchSpace({"lr": Real(1e-5, 1e-3, log=True), "opt": Categorical(["adam", "sgd"])})
+    >>> space.names
+    ('lr', 'opt')
+    >>> space.sample(2, seed=0)
+    [{'lr': 0.00018789852661499492, 'opt': 'adam'}, {'lr': 3.463964459891803e-05, 'opt': 'adam'}]
+    >>> space.to_unit([{"lr": 1e-4, "opt": "sgd"}]).round(3).tolist()
+    [[0.5, 0.75]]
+    """
+
+    __slots__ = ("_dims",)
+
+    def __init__(self, dimensions: Mapping[str, Dimension]) -> None:
+        if not isinstance(dimensions, Mapping):
+            raise ConfigError(f"dimensions: must be a mapping of names to dimensions "
+                              f"(got {type(dimensions).__name__})")
+        if not dimensions:
+            raise ConfigError("dimensions: must hold at least one parameter")
+        dims: dict[str, Dimension] = {}
+        for name, dim in dimensions.items():
+            if not isinstance(name, str) or not name or any(not p for p in name.split(".")):
+                raise ConfigError(f"dimensions: names must be non-empty strings without empty "
+                                  f"dotted parts (got {name!r})")
+            if not isinstance(dim, Dimension):
+                raise ConfigError(f"{name}: must be a dimension (Real, Integer, Categorical, "
+                                  f"...) (got {type(dim).__name__})")
+            dims[name] = dim
+        for name in dims:
+            parts = name.split(".")
+            for i in range(1, len(parts)):
+                prefix = ".".join(parts[:i])
+                if prefix in dims:
+                    raise ConfigError(f"{name}: '{prefix}' is both a parameter and a group")
+        self._dims = _group_together(dims)
+
+    # -- mapping protocol ------------------------------------------------------
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The parameter names, in declared order."""
+        return tuple(self._dims)
+
+    def __getitem__(self, name: str) -> Dimension:
+        try:
+            return self._dims[name]
+        except (KeyError, TypeError):
+            raise ConfigError(f"{short(name)}: unknown parameter"
+                              f"{did_you_mean(str(name), self._dims)}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dims)
+
+    def __len__(self) -> int:
+        return len(self._dims)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._dims
+
+    def items(self) -> list[tuple[str, Dimension]]:
+        """``(name, dimension)`` pairs in declared order.
+
+        Returns
+        -------
+        list of tuple
+        """
+        return list(self._dims.items())
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SearchSpace):
+            return NotImplemented
+        return self.items() == other.items()
+
+    def __hash__(self) -> int:
+        return hash(tuple((n, hash(d)) for n, d in self._dims.items()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n!r}: {d!r}" for n, d in self._dims.items())
+        return f"SearchSpace({{{inner}}})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"dims": self._dims}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._dims = state["dims"]
+
+    # -- sampling and grids ----------------------------------------------------
+    @property
+    def is_continuous(self) -> bool:
+        """True when some dimension cannot be enumerated (so :meth:`grid` raises)."""
+        return any(d.is_continuous for d in self._dims.values())
+
+    def sample(self, n: int, *, seed: None | int | np.random.Generator = None) -> list[dict]:
+        """Draw ``n`` parameter dicts, each dimension from its own distribution.
+
+        Parameters
+        ----------
+        n : int
+            How many (>= 0).
+        seed : None, int or numpy.random.Generator
+            The randomness: a Generator is used as is, an int seeds a new one.
+
+        Returns
+        -------
+        list of dict
+        """
+        rng = _rng(seed)
+        columns = [dim.sample(rng, n) for dim in self._dims.values()]
+        if not columns:  # pragma: no cover - a space has at least one dimension
+            return []
+        return [dict(zip(self._dims, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    def grid(self) -> list[dict]:
+        """Every combination, first name varying slowest.
+
+        Returns
+        -------
+        list of dict
+
+        Raises
+        ------
+        ConfigError
+            Naming every continuous parameter, or when the grid exceeds one million points.
+        """
+        continuous = [n for n, d in self._dims.items() if d.is_continuous]
+        if continuous:
+            raise ConfigError(f"grid: cannot enumerate continuous parameter(s) "
+                              f"{', '.join(continuous)}; use categorical, constant, int_uniform "
+                              f"or q_uniform for grid search")
+        axes = [d.grid() for d in self._dims.values()]
+        size = math.prod(len(a) for a in axes)
+        if size > MAX_GRID:
+            raise ConfigError(f"grid: {size} combinations exceeds the limit of {MAX_GRID}")
+        return [dict(zip(self._dims, combo, strict=True)) for combo in itertools.product(*axes)]
+
+    def grid_size(self) -> int:
+        """The number of grid points (without building them).
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        ConfigError
+            If some dimension is continuous.
+        """
+        continuous = [n for n, d in self._dims.items() if d.is_continuous]
+        if continuous:
+            raise ConfigError(f"grid: cannot enumerate continuous parameter(s) "
+                              f"{', '.join(continuous)}")
+        return math.prod(_grid_len(d) for d in self._dims.values())
+
+    # -- unit cube -------------------------------------------------------------
+    def to_unit(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Map parameter dicts to the unit cube, one column per dimension.
+
+        Parameters
+        ----------
+        params : sequence of dict
+            Valid parameter dicts (flat names).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(len(params), len(self))``.
+        """
+        if isinstance(params, Mapping) or not isinstance(params, Sequence):
+            raise ConfigError("params: must be a sequence of parameter dicts")
+        rows = [self.validate(p) for p in params]
+        out = np.empty((len(rows), len(self._dims)))
+        for j, (name, dim) in enumerate(self._dims.items()):
+            out[:, j] = dim.to_unit([r[name] for r in rows]) if rows else []
+        return out
+
+    def from_unit(self, U: Any) -> list[dict]:  # noqa: N803 (a matrix)
+        """Map unit-cube points back to parameter dicts.
+
+        Parameters
+        ----------
+        U : array_like
+            Shape ``(n, len(self))``, values in [0, 1].
+
+        Returns
+        -------
+        list of dict
+        """
+        try:
+            arr = np.asarray(U, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise ConfigError("U: must be an (n, d) array of numbers in [0, 1]") from None
+        if arr.ndim != 2 or arr.shape[1] != len(self._dims):
+            raise ConfigError(f"U: must have shape (n, {len(self._dims)}) (got {arr.shape})")
+        columns = [dim.from_unit(arr[:, j]) for j, dim in enumerate(self._dims.values())]
+        return [dict(zip(self._dims, row, strict=True)) for row in zip(*columns, strict=True)]
+
+    # -- validation ------------------------------------------------------------
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a parameter dict and return it in declared order, values canonical.
+
+        Parameters
+        ----------
+        params : dict
+            Flat names to values; every parameter, no others.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        ConfigError
+            Naming the unknown, missing or out-of-range key.
+        """
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"params: must be a dict (got {type(params).__name__})")
+        for key in params:
+            if key not in self._dims:
+                shown = key if isinstance(key, str) and len(key) <= 100 else short(key)
+                raise ConfigError(f"{shown}: unknown parameter{did_you_mean(str(key), self._dims)}")
+        missing = [n for n in self._dims if n not in params]
+        if missing:
+            also = f" (also missing: {', '.join(missing[1:])})" if missing[1:] else ""
+            raise ConfigError(f"{missing[0]}: missing parameter{also}")
+        return {name: dim.check(params[name], name) for name, dim in self._dims.items()}
+
+    def nest(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Turn dotted names into nested dicts: ``{"a.b": 1}`` -> ``{"a": {"b": 1}}``.
+
+        Parameters
+        ----------
+        params : dict
+            Flat names to values.
+
+        Returns
+        -------
+        dict
+
+        Examples
+        --------
+        >>> SearchSpace({"opt.lr": Real(0, 1), "opt.name": Constant("adam")}).nest(
+        ...     {"opt.lr": 0.5, "opt.name": "adam"})
+        {'opt': {'lr': 0.5, 'name': 'adam'}}
+        """
+        if not isinstance(params, Mapping):
+            raise ConfigError(f"params: must be a dict (got {type(params).__name__})")
+        out: dict[str, Any] = {}
+        for key, value in params.items():
+            parts = str(key).split(".")
+            node = out
+            for part in parts[:-1]:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    raise ConfigError(f"{key}: '{part}' is both a value and a group")
+                node = child
+            if parts[-1] in node:
+                raise ConfigError(f"{key}: '{parts[-1]}' is both a value and a group")
+            node[parts[-1]] = value
+        return out
+
+    # -- W&B mapping -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The W&B ``parameters:`` mapping (dotted names nested under ``parameters``).
+
+        Returns
+        -------
+        dict
+        """
+        out: dict[str, Any] = {}
+        for name, dim in self._dims.items():
+            node = out
+            parts = name.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {"parameters": {}})["parameters"]
+            node[parts[-1]] = dim.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Any) -> SearchSpace:
+        """Build a space from a W&B ``parameters:`` mapping.
+
+        Parameters
+        ----------
+        d : dict
+            The mapping, as in a W&B sweep file (see :doc:`/sweeps`).
+
+        Returns
+        -------
+        SearchSpace
+
+        Raises
+        ------
+        ConfigError
+            Naming the key path (``parameters.lr.min``) and the rule broken.
+        """
+        from hpstudy._sweep_params import parse_parameters
+
+        return cls(parse_parameters(d, "parameters"))
+
+
+def _group_together(dims: dict[str, Dimension]) -> dict[str, Dimension]:
+    """Reorder so the members of each dotted group are contiguous, at the group's first place.
+
+    That is the order of the nested W&B mapping, so ``from_dict(to_dict())`` keeps it.
+    """
+    tree: dict[str, Any] = {}
+    for name in dims:
+        node = tree
+        for part in name.split(".")[:-1]:
+            node = node.setdefault(part + ".", {})
+        node[name] = None
+    out: dict[str, Dimension] = {}
+
+    def walk(node: dict[str, Any]) -> None:
+        for key, child in node.items():
+            if child is None:
+                out[key] = dims[key]
+            else:
+                walk(child)
+
+    walk(tree)
+    return out
+
+
+def _grid_len(dim: Dimension) -> int:
+    if isinstance(dim, Integer):
+        return dim.high - dim.low + 1
+    if isinstance(dim, Real):
+        return math.ceil((float(dim.high) - float(dim.low)) / dim.q)  # type: ignore[operator]
+    return len(dim.grid())

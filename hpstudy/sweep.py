@@ -1,0 +1,262 @@
+"""W&B sweep configurations: read a ``sweep.yaml`` into a search space and settings.
+
+A user's existing W&B sweep file loads unchanged (see :doc:`/sweeps` for the
+format, each distribution's exact semantics, and what a local run ignores)::
+
+    sweep = Sweep.from_yaml("sweep.yaml")
+    sweep.space, sweep.method, sweep.metric, sweep.early_terminate, sweep.run_cap
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from hpstudy._dimension_base import plain, short
+from hpstudy._sweep_params import _keyname
+from hpstudy._sweep_records import EarlyTerminate, Metric, _opt_int, parse_early_terminate
+from hpstudy.errors import ConfigError, did_you_mean
+from hpstudy.space import SearchSpace
+
+__all__ = ["METHODS", "EarlyTerminate", "Metric", "Sweep"]
+
+#: The search methods a local study runs.
+METHODS = ("bayes", "grid", "random")
+#: W&B keys a local run accepts and keeps (for :meth:`Sweep.to_dict`) but does not use.
+IGNORED_KEYS = {
+    "program": str, "command": list, "entity": str, "project": str, "name": str,
+    "description": str, "apiVersion": str, "kind": str, "controller": dict, "job": str,
+    "image_uri": str,
+}
+_KNOWN = ("method", "metric", "parameters", "early_terminate", "run_cap", *IGNORED_KEYS)
+
+
+@functools.cache
+def _yaml_loader() -> tuple[Any, type]:
+    """PyYAML and a SafeLoader that reads ``1e-5`` as a float (YAML 1.2 style)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+        list("-+0123456789"),
+    )
+    return yaml, Loader
+
+
+@attrs.frozen(kw_only=True, eq=True)
+class Sweep:
+    """A W&B sweep configuration: search space, method, metric and stopping.
+
+    Build one with :meth:`from_yaml` or :meth:`from_dict`.
+
+    Parameters
+    ----------
+    space : SearchSpace
+        The ``parameters:`` section (nested groups flattened to dotted names).
+    method : str
+        ``"bayes"``, ``"grid"`` or ``"random"``.
+    metric : Metric or None
+        Required for ``bayes`` (as in W&B); None when the file has no metric.
+    early_terminate : EarlyTerminate, dict or None
+        Hyperband settings (a dict for hpstudy's extension types such as ``asha``).
+    run_cap : int or None
+        The most runs (trials) the sweep may start.
+    extras : dict
+        W&B keys a local run ignores (``program``, ``command``, ``entity``,
+        ``project``, ``name``, ``description``, ...), kept for :meth:`to_dict`.
+
+    Examples
+    --------
+    >>> sweep = Sweep.from_dict({
+    ...     "method": "random",
+    ...     "metric": {"name": "val_accuracy", "goal": "maximize"},
+    ...     "parameters": {"lr": {"distribution": "log_uniform_values", "min": 1e-5, "max": 1e-3},
+    ...                    "batch_size": {"values": [16, 32, 64]}},
+    ... })
+    >>> sweep.space["batch_size"]
+    Categorical(values=(16, 32, 64), probabilities=None, ordered=None)
+    >>> sweep.metric.goal
+    <Goal.MAXIMIZE: 'maximize'>
+    """
+
+    space: SearchSpace
+    method: str
+    metric: Metric | None = None
+    early_terminate: EarlyTerminate | dict[str, Any] | None = None
+    run_cap: int | None = None
+    extras: dict[str, Any] = attrs.field(factory=dict)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.space, SearchSpace):
+            raise ConfigError(f"space: must be a SearchSpace (got {type(self.space).__name__})")
+        if not isinstance(self.method, str) or self.method not in METHODS:
+            hint = did_you_mean(self.method, METHODS) if isinstance(self.method, str) else ""
+            extra = (" ('custom' needs W&B's scheduler, which a local run does not have)"
+                     if self.method == "custom" else "")
+            raise ConfigError(f"method: must be one of {', '.join(METHODS)} "
+                              f"(got {short(self.method)}){hint}{extra}")
+        if self.metric is not None and not isinstance(self.metric, Metric):
+            raise ConfigError(f"metric: must be a Metric (got {type(self.metric).__name__})")
+        if self.method == "bayes" and self.metric is None:
+            raise ConfigError("metric: required for method bayes (as in W&B)")
+        if self.method == "grid":
+            continuous = [n for n, d in self.space.items() if d.is_continuous]
+            if continuous:
+                raise ConfigError(f"parameters.{continuous[0]}: grid search cannot enumerate a "
+                                  f"continuous parameter (continuous: {', '.join(continuous)}); "
+                                  f"use values, int_uniform or q_uniform")
+        object.__setattr__(self, "run_cap", _opt_int(self.run_cap, "run_cap", 1))
+        if not isinstance(self.extras, dict):
+            raise ConfigError(f"extras: must be a dict (got {type(self.extras).__name__})")
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Sweep:
+        """Read a W&B sweep configuration mapping.
+
+        Parameters
+        ----------
+        d : dict
+            The configuration, as ``yaml.safe_load`` of a sweep file gives it.
+
+        Returns
+        -------
+        Sweep
+
+        Raises
+        ------
+        ConfigError
+            Naming the key path and the rule, e.g.
+            ``parameters.lr.min: must be > 0 for log_uniform_values (got 0)``.
+        """
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"sweep config: must be a mapping with method, metric and "
+                              f"parameters (got {type(d).__name__})")
+        for key in d:
+            if key not in _KNOWN:
+                hint = did_you_mean(str(key), _KNOWN)
+                why = {"metrics": " (multi-objective sweeps need W&B's custom method)",
+                       "scheduler": " (custom schedulers run only on W&B)"}.get(str(key), "")
+                raise ConfigError(f"{_keyname(key)}: unknown key{why}{hint}; allowed: "
+                                  f"{', '.join(_KNOWN)}")
+        extras: dict[str, Any] = {}
+        for key, kind in IGNORED_KEYS.items():
+            if key in d:
+                if not isinstance(d[key], kind):
+                    raise ConfigError(f"{key}: must be a {kind.__name__} "
+                                      f"(got {type(d[key]).__name__})")
+                extras[key] = d[key]
+        if "method" not in d:
+            raise ConfigError(f"method: required, one of {', '.join(METHODS)}")
+        if "parameters" not in d:
+            raise ConfigError("parameters: required")
+        space = SearchSpace.from_dict(d["parameters"])
+        metric = None if d.get("metric") is None else Metric.from_dict(d["metric"])
+        early = d.get("early_terminate")
+        early = None if early is None else parse_early_terminate(early)
+        return cls(space=space, method=plain(d["method"]), metric=metric,
+                   early_terminate=early, run_cap=plain(d.get("run_cap")), extras=extras)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> Sweep:
+        """Read a W&B sweep YAML file (safely: no Python tags; see :meth:`from_text`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            The file.
+
+        Returns
+        -------
+        Sweep
+
+        Raises
+        ------
+        ConfigError
+            When the file cannot be read or parsed, or the config is invalid
+            (the message starts with the file name).
+        """
+        if not isinstance(path, (str, os.PathLike)):
+            raise ConfigError(f"path: must be a file path (got {type(path).__name__})")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{os.fspath(path)}: cannot read the sweep file ({exc})") from None
+        try:
+            return cls.from_text(text)
+        except ConfigError as exc:
+            raise ConfigError(f"{os.fspath(path)}: {exc}") from None
+
+    @classmethod
+    def from_text(cls, text: str) -> Sweep:
+        """Parse the YAML text of a sweep configuration.
+
+        Parameters
+        ----------
+        text : str
+            YAML (or JSON) text.
+
+        Returns
+        -------
+        Sweep
+
+        Raises
+        ------
+        ConfigError
+            When the text is not valid YAML or the config is invalid.
+
+        Notes
+        -----
+        The text is read with a ``yaml.SafeLoader`` that also reads exponent
+        notation without a dot (``1e-5``) as a float, as YAML 1.2 does;
+        PyYAML's YAML 1.1 rules (and so W&B) read it as the string ``"1e-5"``.
+        """
+        if not isinstance(text, str):
+            raise ConfigError(f"text: must be a str (got {type(text).__name__})")
+        yaml, loader = _yaml_loader()
+        try:
+            data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"invalid YAML: {exc}") from None
+        except (RecursionError, ValueError, OverflowError) as exc:
+            raise ConfigError(f"invalid YAML: {type(exc).__name__}: {exc}") from None
+        return cls.from_dict(data)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The W&B configuration mapping; ``Sweep.from_dict(s.to_dict()) == s``.
+
+        Returns
+        -------
+        dict
+        """
+        out: dict[str, Any] = {"method": self.method}
+        if self.metric is not None:
+            out["metric"] = self.metric.to_dict()
+        out["parameters"] = self.space.to_dict()
+        if self.early_terminate is not None:
+            et = self.early_terminate
+            out["early_terminate"] = et.to_dict() if isinstance(et, EarlyTerminate) else dict(et)
+        if self.run_cap is not None:
+            out["run_cap"] = self.run_cap
+        out.update(self.extras)
+        return out
+
+    def to_yaml(self) -> str:
+        """The configuration as YAML text (``yaml.safe_dump``), readable by W&B and hpstudy.
+
+        Returns
+        -------
+        str
+        """
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
