@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hpstudy.errors import ConfigError, StorageError
+from hpstudy.errors import ConfigError, StorageError, did_you_mean
 from hpstudy.trials import Goal, Trial, TrialState
 
 if TYPE_CHECKING:
@@ -62,7 +62,12 @@ def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
     """An optimizer object and the name stored for it (rebuildable names only)."""
     if isinstance(optimizer, str):
         from hpstudy.optimizers import make_optimizer
+        from hpstudy.optimizers._registry import OPTIMIZER_NAMES
 
+        if optimizer.strip().lower() not in OPTIMIZER_NAMES:
+            raise ConfigError(f"optimizer: must be one of {list(OPTIMIZER_NAMES)} or an object "
+                              f"with an ask method (got {optimizer!r})"
+                              f"{did_you_mean(optimizer, OPTIMIZER_NAMES)}")
         return make_optimizer(optimizer), optimizer
     if not callable(getattr(optimizer, "ask", None)):
         raise ConfigError(

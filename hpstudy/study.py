@@ -110,8 +110,9 @@ class Study:
         """A study from a W&B sweep (a :class:`~hpstudy.Sweep`, a dict, or a YAML path).
 
         ``method``, ``metric``, ``early_terminate`` and ``run_cap`` come from the
-        sweep; keyword arguments (storage, seed, folds, ...) are passed on and
-        override them.
+        sweep (without a ``metric`` the objective's number is called "value" and
+        maximised); keyword arguments (storage, seed, folds, ...) are passed on
+        and override them.
         """
         from hpstudy.sweep import Sweep
 
@@ -121,11 +122,12 @@ class Study:
             sweep = Sweep.from_dict(sweep)
         elif not isinstance(sweep, Sweep):
             raise ConfigError(f"sweep: must be a Sweep, a dict or a YAML path (got {type(sweep).__name__})")
-        settings: dict[str, Any] = {
-            "metric": sweep.metric.name, "goal": sweep.metric.goal, "target": sweep.metric.target,
-            "optimizer": sweep.method, "run_cap": sweep.run_cap,
+        settings: dict[str, Any] = {"optimizer": sweep.method, "run_cap": sweep.run_cap,
             "early_terminate": meta_mod.early_terminate_dict(sweep.early_terminate),
         }
+        if sweep.metric is not None:  # W&B requires a metric only for bayes
+            settings.update(metric=sweep.metric.name, goal=sweep.metric.goal,
+                            target=sweep.metric.target)
         settings.update(kwargs)
         return cls(sweep.space, **settings)
 
@@ -270,9 +272,10 @@ class _Runner:
             return False
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return False
-        best = trials.best()
-        if s.target is not None and best is not None and not s.goal.better(s.target, best.value):
-            return False
+        if s.target is not None:
+            best = trials.best()
+            if best is not None and not s.goal.better(s.target, best.value):
+                return False
         return True
 
     def create(self, free_slots: int) -> None:
@@ -356,7 +359,7 @@ class _Runner:
             "state": state.value, "value": value, "metrics": metrics, "error": error})
         self.finished.add(number)
         self.queue = deque(t for t in self.queue if t.number != number)
-        if self.bar is not None:
+        if self.bar is not None and not self.bar.disable:
             self.bar.update(1)
             best = self.study.trials.best()
             if best is not None:

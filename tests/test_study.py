@@ -168,3 +168,59 @@ def test_to_frame_has_params_and_metrics_columns():
     assert list(frame["number"]) == [0, 1, 2, 3]
     assert {"params.x", "metrics.score", "metrics.aux", "state", "value"} <= set(frame.columns)
     assert np.allclose(frame["value"], frame["metrics.score"])
+
+
+def test_folds_run_one_task_each_and_average(tmp_path):
+    from hpstudy import evaluation
+
+    folds = evaluation.kfold(50, n_splits=5, seed=0)
+    study = Study(space_x(), folds=folds, storage=tmp_path / "f.db", seed=0)
+    trials = study.run(obj.fold_mean, n_trials=3)
+    for t in trials:
+        assert [f.fold for f in t.folds] == [0, 1, 2, 3, 4]
+        assert [f.seed for f in t.folds] == [f.seed for f in folds]  # paired: same seeds
+        assert t.value == pytest.approx(t.params["x"] + 2.0)  # mean of x + 0..4
+    frame = trials.to_frame(folds=True)
+    assert len(frame) == 15 and set(frame["fold"]) == set(range(5))
+    other = evaluation.kfold(50, n_splits=5, seed=1)
+    with pytest.raises(ConfigError, match="folds: differs"):
+        Study(space_x(), folds=other, storage=tmp_path / "f.db", seed=0)
+    with pytest.raises(ConfigError, match="folds"):
+        Study.load(tmp_path / "f.db")
+    assert len(Study.load(tmp_path / "f.db", folds=folds).trials) == 3
+
+
+def test_sweep_with_hyperband_prunes_and_records_brackets():
+    sweep = {
+        "method": "random",
+        "metric": {"name": "value", "goal": "maximize"},
+        "parameters": {"x": {"min": 0.0, "max": 1.0}},
+        "early_terminate": {"type": "hyperband", "min_iter": 2, "eta": 3},
+    }
+    study = Study.from_sweep(sweep, seed=4)
+    trials = study.run(obj.reporting, n_trials=30)
+    pruned = trials.with_state(TrialState.PRUNED)
+    assert len(pruned) > 0 and len(trials.complete) > 0
+    for t in pruned:
+        last = t.decisions[-1]
+        assert last.stop and last.rule.startswith("hyperband") and last.bracket is not None
+        assert last.value < last.threshold
+    best_complete = max(t.value for t in trials.complete)
+    assert all(t.value <= best_complete for t in pruned)
+
+
+def test_sweep_without_metric_maximises_value():
+    sweep = {"method": "random", "parameters": {"x": {"min": 0.0, "max": 1.0}}}
+    study = Study.from_sweep(sweep, seed=0)
+    assert study.metric == "value" and study.goal is hpstudy.Goal.MAXIMIZE
+    assert len(study.run(obj.quadratic, n_trials=3).complete) == 3
+
+
+def test_seed_sweep_file_runs(tmp_path):
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[1] / "examples" / "sweeps" / "seed.yaml"
+    study = Study.from_sweep(seed, optimizer="random", storage=tmp_path / "seed.db")
+    assert study.metric == "val_accuracy" and study.stopper is not None
+    trials = study.run(lambda p, ctx: p["dropout"], n_trials=4)
+    assert {"model_name", "learning_rate", "epochs"} <= set(trials[0].params)
