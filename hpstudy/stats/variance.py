@@ -1,0 +1,266 @@
+"""Model change vs tuning vs noise: the variance decomposition of a study.
+
+A study evaluates configurations (trials) on the same folds; the metric of
+configuration ``c`` (of architecture ``m``) on fold ``f`` is modelled as
+
+``y = mean + model_m + config_c(m) + fold_f + residual``
+
+* ``model``: the architecture (a fixed factor when there are fewer than
+  ``random_model_min`` of them: a variance from 2 levels rests on 1 degree of
+  freedom, so it is reported as the fixed effects' spread ``sum(a^2)/(k-1)``),
+* ``config``: hyperparameter configurations within an architecture (tuning),
+* ``fold``: how easy each split is, shared by every configuration,
+* ``residual``: configuration x fold interaction, seeds, everything else.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+import numpy as np
+
+from hpstudy.errors import ConfigError
+from hpstudy.stats._components import VarianceComponents, variance_components
+from hpstudy.stats._frame import StudyData, study_data
+from hpstudy.stats._results import ResultBase, Table, fmt, interval
+from hpstudy.stats.intervals import _check_confidence, percentile_interval
+
+__all__ = ["Decomposition", "Spread", "decompose"]
+
+
+@attrs.frozen(kw_only=True)
+class Spread:
+    """Standard deviation and range (max - min) of a set of means, with intervals.
+
+    Attributes
+    ----------
+    n : int
+        How many means.
+    sd, sd_interval : float, tuple of float
+        Sample standard deviation (ddof 1) and its bootstrap interval.
+    range, range_interval : float, tuple of float
+        ``max - min`` and its bootstrap interval.
+    """
+
+    n: int
+    sd: float
+    sd_interval: tuple[float, float]
+    range: float
+    range_interval: tuple[float, float]
+
+
+@attrs.frozen(kw_only=True)
+class Decomposition(ResultBase):
+    """The variance of a study's metric split into model, tuning and noise.
+
+    Attributes
+    ----------
+    fit : VarianceComponents
+        The underlying mixed-model fit (factors ``model``, ``config``, ``fold``).
+    model_kind : str
+        ``"fixed"``, ``"random"`` or ``"absent"``.
+    sources : dict of str to tuple of float
+        ``{"model" | "tuning" | "folds" | "residual": (variance, low, high)}``;
+        for a fixed model factor the "variance" is the spread ``sum(a^2)/(k-1)``.
+    model_means : dict of str to float
+        Mean metric of each architecture over its configurations and folds.
+    best_per_model : dict of str to tuple
+        ``(trial number, mean over folds)`` of each architecture's best configuration.
+    across_models : Spread or None
+        Spread of the architectures' best configurations (matched tuning).
+    within_models : dict of str to Spread
+        Spread of the configurations' means within each architecture.
+    n_configs, n_folds, dropped : int
+        Configurations and folds used; configurations left out (unfinished folds).
+    metric, goal : str
+        The metric and whether it is maximised.
+    confidence : float
+        Level of every interval.
+    """
+
+    fit: VarianceComponents
+    model_kind: str
+    sources: dict[str, tuple[float, float, float]]
+    model_means: dict[str, float]
+    best_per_model: dict[str, tuple[int, float]]
+    across_models: Spread | None
+    within_models: dict[str, Spread]
+    n_configs: int
+    n_folds: int
+    dropped: int
+    metric: str
+    goal: str
+    confidence: float
+
+    @property
+    def shares(self) -> dict[str, float]:
+        """Each source's fraction of the summed (truncated) variances."""
+        vals = {k: max(v[0], 0.0) for k, v in self.sources.items()}
+        tot = sum(vals.values())
+        return {k: (v / tot if tot > 0 else math.nan) for k, v in vals.items()}
+
+    def _tables(self) -> list[Table]:
+        labels = {"model": "model change" + (" (fixed spread)" if self.model_kind == "fixed" else ""),
+                  "tuning": "tuning (configs within model)", "folds": "noise: folds",
+                  "residual": "noise: residual"}
+        shares = self.shares
+        rows = tuple((labels[k], fmt(v), fmt(math.sqrt(max(v, 0.0))), interval(lo, hi),
+                      f"{shares[k]:.1%}") for k, (v, lo, hi) in self.sources.items())
+        notes = (f"{self.n_configs} configurations x {self.n_folds} folds of {self.metric} "
+                 f"({self.goal}); {self.dropped} configurations without every fold left out.",
+                 f"{self.confidence:.0%} intervals: {self.fit.interval_method}; solver "
+                 f"{self.fit.solver}, method {self.fit.method}.")
+        out = [Table(title="Model change vs tuning vs noise",
+                     columns=("source", "variance", "sd", "interval (variance)", "share"),
+                     rows=rows, notes=notes)]
+        srows = []
+        if self.across_models is not None:
+            a = self.across_models
+            srows.append(("across models (best config each)", str(a.n), fmt(a.sd),
+                          interval(*a.sd_interval), fmt(a.range), interval(*a.range_interval)))
+        for m, s in self.within_models.items():
+            srows.append((f"configs within {m}", str(s.n), fmt(s.sd), interval(*s.sd_interval),
+                          fmt(s.range), interval(*s.range_interval)))
+        mrows = tuple((m, fmt(self.model_means[m]), str(n), fmt(v))
+                      for m, (n, v) in self.best_per_model.items())
+        out.append(Table(title="Standard deviation and range of mean scores",
+                         columns=("spread", "n", "sd", "interval", "range", "interval"),
+                         rows=tuple(srows),
+                         notes=("intervals: bootstrap over folds (configurations held fixed).",)))
+        if mrows:
+            out.append(Table(title="Architectures", columns=("model", "mean", "best trial", "best mean"),
+                             rows=mrows))
+        return out
+
+
+def _spreads(data: StudyData, n_boot: int, conf: float, rng: np.random.Generator):
+    """Seed-style figures with a bootstrap over folds."""
+    scores, sign = data.scores, data.goal.sign
+    c, f = scores.shape
+    w = rng.multinomial(f, np.full(f, 1.0 / f), size=n_boot).astype(float) / f
+    means = scores.mean(axis=1)
+    boot = scores @ w.T  # (configs, n_boot)
+
+    def spread(point: np.ndarray, reps: np.ndarray) -> Spread:
+        sds = reps.std(axis=0, ddof=1)
+        rngs = reps.max(axis=0) - reps.min(axis=0)
+        return Spread(n=len(point), sd=float(point.std(ddof=1)),
+                      sd_interval=percentile_interval(sds, conf),
+                      range=float(point.max() - point.min()),
+                      range_interval=percentile_interval(rngs, conf))
+
+    models = data.models if data.models is not None else np.array(["all"] * c)
+    labels = list(dict.fromkeys(models.tolist()))
+    within, best, mmeans, best_point, best_boot = {}, {}, {}, [], []
+    for m in labels:
+        idx = np.flatnonzero(models == m)
+        mmeans[m] = float(scores[idx].mean())
+        k = idx[int(np.argmax(sign * means[idx]))]
+        best[m] = (int(data.numbers[k]), float(means[k]))
+        best_point.append(means[k])
+        # matched tuning: each resample re-selects the best configuration
+        pick = np.argmax(sign * boot[idx], axis=0)
+        best_boot.append(boot[idx][pick, np.arange(n_boot)])
+        if len(idx) >= 2:
+            within[m] = spread(means[idx], boot[idx])
+    across = None
+    if len(labels) >= 2:
+        across = spread(np.array(best_point), np.array(best_boot))
+    return within, best, mmeans, across
+
+
+def decompose(
+    trials,
+    model: str | None = "model_name",
+    *,
+    method: str = "reml",
+    confidence: float = 0.95,
+    random_model_min: int = 5,
+    n_boot: int = 1000,
+    seed: int | None = 0,
+    goal=None,
+) -> Decomposition:
+    """Split the variance of a study's metric into model change, tuning and noise.
+
+    Parameters
+    ----------
+    trials : Trials or pandas.DataFrame
+        A :class:`hpstudy.Trials`, or its ``to_frame(folds=True)`` frame.
+    model : str or None, default "model_name"
+        The parameter naming the architecture (``params.<model>`` column); None
+        when the study has a single architecture.
+    method : {"reml", "ml", "anova"}, default "reml"
+        Estimation method (see :func:`variance_components`).
+    confidence : float, default 0.95
+        Level of the intervals.
+    random_model_min : int, default 5
+        With fewer architectures than this, the model factor is fixed and its
+        effect reported as a spread; with as many or more, as a random variance.
+    n_boot : int, default 1000
+        Fold-bootstrap replicates of the standard deviations and ranges.
+    seed : int or None, default 0
+        Seed of the bootstraps.
+    goal : {"maximize", "minimize"}, optional
+        Needed with a DataFrame when the metric is minimised.
+
+    Returns
+    -------
+    Decomposition
+
+    Raises
+    ------
+    ConfigError
+        When the study has fewer than 2 folds or 2 complete configurations (per
+        architecture), or an option is out of range.
+
+    Notes
+    -----
+    Only configurations that completed every fold are used (pruned or failed
+    folds would unbalance the design). When every architecture has as many
+    configurations, or the model factor is fixed, the fit is closed-form.
+    """
+    import pandas as pd
+
+    conf = _check_confidence(confidence)
+    if isinstance(random_model_min, bool) or not isinstance(random_model_min, int) \
+            or random_model_min < 2:
+        raise ConfigError(f"random_model_min: must be an integer >= 2 (got {random_model_min!r})")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
+        raise ConfigError(f"n_boot: must be an integer >= 10 (got {n_boot!r})")
+    data = study_data(trials, model=model, goal=goal)
+    c, f = data.scores.shape
+    if f < 2:
+        raise ConfigError(f"trials: need at least 2 folds to separate tuning from noise (got {f})")
+    long = pd.DataFrame({"y": data.scores.ravel(), "config": np.repeat(np.arange(c), f),
+                         "fold": np.tile(np.arange(f), c)})
+    n_models = 0 if data.models is None else len(set(data.models.tolist()))
+    kind = "absent" if n_models < 2 else ("random" if n_models >= random_model_min else "fixed")
+    random, fixed, nested = ["config", "fold"], [], {}
+    if kind != "absent":
+        long["model"] = np.repeat(data.models, f)
+        nested = {"config": "model"}
+        counts = pd.Series(data.models).value_counts()
+        if counts.min() < 2:
+            raise ConfigError(f"model: every architecture needs >= 2 complete configurations "
+                              f"(got {counts.to_dict()})")
+        (random if kind == "random" else fixed).insert(0, "model")
+    fit = variance_components(long, "y", random=random, fixed=fixed, nested=nested, method=method,
+                              confidence=conf, seed=seed)
+    sources = {}
+    if kind == "random":
+        sources["model"] = (fit.components["model"], *fit.intervals["model"])
+    elif kind == "fixed":
+        sources["model"] = fit.fixed_spread.get("model", (math.nan, math.nan, math.nan))
+    nan2 = (math.nan, math.nan)
+    sources["tuning"] = (fit.components["config"], *fit.intervals.get("config", nan2))
+    sources["folds"] = (fit.components["fold"], *fit.intervals.get("fold", nan2))
+    sources["residual"] = (fit.residual, *fit.intervals.get("Residual", nan2))
+    within, best, mmeans, across = _spreads(data, n_boot, conf, np.random.default_rng(seed))
+    if kind == "absent":
+        best, mmeans = {}, {}
+    return Decomposition(
+        fit=fit, model_kind=kind, sources=sources, model_means=mmeans, best_per_model=best,
+        across_models=across, within_models=within, n_configs=c, n_folds=f, dropped=data.dropped,
+        metric=data.metric, goal=data.goal.value, confidence=conf,
+    )
