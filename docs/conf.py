@@ -4,6 +4,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # autodoc of the Keras callback imports TF
 
 project = "hpstudy"
 author = "hpstudy developers"

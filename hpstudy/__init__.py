@@ -15,20 +15,30 @@ __version__ = "0.1.0"
 from hpstudy.context import TrialContext
 from hpstudy.errors import ConfigError, HpstudyError, StorageError, TrialPruned
 from hpstudy.optimizers import GridSearch, RandomSearch
-from hpstudy.space import Categorical, Constant, Integer, Real, SearchSpace
+from hpstudy.space import Beta, Categorical, Constant, Integer, LogNormal, Normal, Real, SearchSpace
+from hpstudy.stats import analyze
+from hpstudy.stopping import ASHA, Hyperband, MedianStopper
 from hpstudy.study import Study
-from hpstudy.sweep import Sweep
+from hpstudy.sweep import EarlyTerminate, Metric, Sweep
 from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 
 __all__ = [
+    "ASHA",
+    "Beta",
     "Categorical",
     "ConfigError",
     "Constant",
+    "EarlyTerminate",
     "FoldResult",
     "Goal",
     "GridSearch",
     "HpstudyError",
+    "Hyperband",
     "Integer",
+    "LogNormal",
+    "MedianStopper",
+    "Metric",
+    "Normal",
     "RandomSearch",
     "Real",
     "Report",
@@ -43,4 +53,5 @@ __all__ = [
     "TrialState",
     "Trials",
     "__version__",
+    "analyze",
 ]

@@ -134,7 +134,8 @@ def _describe(exc: BaseException) -> str:
 class SerialExecutor(cf.Executor):
     """Runs each task in the calling process at submission; the future is done on return."""
 
-    def submit(self, fn, /, *args, **kwargs):  # noqa: D102 (the Executor API)
+    def submit(self, fn, /, *args, **kwargs):
+        """Call ``fn(*args, **kwargs)`` now; return a future holding its result or exception."""
         future: cf.Future = cf.Future()
         try:
             future.set_result(fn(*args, **kwargs))
