@@ -203,7 +203,10 @@ class Trials(Sequence[Trial]):
     __slots__ = ("_trials", "metric", "goal")
 
     def __init__(self, trials=(), *, metric: str = "value", goal: Goal = Goal.MAXIMIZE) -> None:
-        self._trials: tuple[Trial, ...] = tuple(sorted(trials, key=lambda t: t.number))
+        items = tuple(trials)
+        if any(a.number > b.number for a, b in zip(items, items[1:])):
+            items = tuple(sorted(items, key=lambda t: t.number))
+        self._trials: tuple[Trial, ...] = items
         self.metric = metric
         self.goal = Goal(goal)
 

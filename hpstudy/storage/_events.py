@@ -115,6 +115,7 @@ class TrialsBuilder:
         self.goal = Goal(goal)
         self.last_id = 0
         self._trials: dict[int, _TrialState] = {}
+        self._cached: Trials | None = None
 
     def apply(self, events) -> None:
         """Apply events (in increasing id order); events already applied are skipped."""
@@ -122,6 +123,7 @@ class TrialsBuilder:
             if event.id <= self.last_id:
                 continue
             self.last_id = event.id
+            self._cached = None
             self._apply(event)
 
     def _apply(self, e: Event) -> None:
@@ -155,7 +157,10 @@ class TrialsBuilder:
 
     def trials(self) -> Trials:
         """Every trial, as a read-only collection."""
-        return Trials((t.freeze() for t in self._trials.values()), metric=self.metric, goal=self.goal)
+        if self._cached is None:
+            self._cached = Trials((t.freeze() for t in self._trials.values()), metric=self.metric,
+                                  goal=self.goal)
+        return self._cached
 
     def __len__(self) -> int:
         return len(self._trials)
