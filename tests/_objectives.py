@@ -45,7 +45,8 @@ def reporting(params, ctx):
 
 
 def slow_deterministic(params, ctx):
-    """Sleeps a little (so a kill lands mid-trial), then returns a pure function of params."""
+    """Sleeps a little (so a kill lands mid-trial), reports 3 values, returns a pure function
+    of params. Under Hyperband with min_iter 2 the weaker trials are pruned at iteration 2."""
     time.sleep(float(os.environ.get("HPSTUDY_TEST_SLEEP", "0.02")))
     for step in range(3):
         ctx.report(step, params["x"] * step)

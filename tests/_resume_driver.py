@@ -18,7 +18,8 @@ SPACE = hpstudy.SearchSpace({
 
 
 def main(db: str, n: int, optimizer: str, n_jobs: int = 1) -> None:
-    study = hpstudy.Study(SPACE, storage=db, seed=11, optimizer=optimizer)
+    study = hpstudy.Study(SPACE, storage=db, seed=11, optimizer=optimizer,
+                          early_terminate={"type": "hyperband", "min_iter": 2, "eta": 3})
     study.run(obj.slow_deterministic, n_trials=max(0, n - len(study.trials)), n_jobs=n_jobs)
 
 
