@@ -204,7 +204,7 @@ class Trials(Sequence[Trial]):
 
     def __init__(self, trials=(), *, metric: str = "value", goal: Goal = Goal.MAXIMIZE) -> None:
         items = tuple(trials)
-        if any(a.number > b.number for a, b in zip(items, items[1:])):
+        if any(a.number > b.number for a, b in zip(items, items[1:], strict=False)):
             items = tuple(sorted(items, key=lambda t: t.number))
         self._trials: tuple[Trial, ...] = items
         self.metric = metric
