@@ -82,3 +82,31 @@ def test_console_script_runs_and_is_quiet_when_not_a_terminal(tmp_path, sweep):
     assert proc.stderr == ""  # no progress bar when not a terminal
     bad = subprocess.run(cmd + ["status", str(tmp_path / "nope.db")], capture_output=True, text=True)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_status_works_while_a_study_runs(tmp_path, sweep):
+    import time
+
+    db = tmp_path / "live.db"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HPSTUDY_TEST_SLEEP="0.3")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
+         "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "12"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        seen_running = False
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db.exists():
+                out = subprocess.run([sys.executable, "-m", "hpstudy.cli", "status", str(db)],
+                                     cwd=ROOT, env=env, capture_output=True, text=True)
+                assert out.returncode == 0, out.stderr
+                if "running 1" in out.stdout:
+                    seen_running = True
+                    break
+            time.sleep(0.2)
+        assert seen_running
+    finally:
+        proc.wait(timeout=120)
+    assert proc.returncode == 0, proc.stderr.read().decode()

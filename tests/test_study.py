@@ -224,3 +224,15 @@ def test_seed_sweep_file_runs(tmp_path):
     assert study.metric == "val_accuracy" and study.stopper is not None
     trials = study.run(lambda p, ctx: p["dropout"], n_trials=4)
     assert {"model_name", "learning_rate", "epochs"} <= set(trials[0].params)
+
+
+def test_folds_on_a_process_pool(tmp_path):
+    from hpstudy import evaluation
+
+    folds = evaluation.kfold(20, n_splits=4, seed=0)
+    study = Study(space_x(), folds=folds, storage=tmp_path / "pf.db", seed=0)
+    trials = study.run(obj.fold_mean, n_trials=5, n_jobs=2)
+    assert len(trials) == 5
+    for t in trials:
+        assert t.state is TrialState.COMPLETE and len(t.folds) == 4
+        assert t.value == pytest.approx(t.params["x"] + 1.5)
