@@ -25,7 +25,8 @@ test: $(STAMP)
 	$(BIN)/ruff check hpstudy tests benchmarks
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(BIN)/python -m pytest -q -m slow
-	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+	$(BIN)/python -m pytest -q --doctest-modules hpstudy --ignore=hpstudy/demo.py
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/sphinx-build -W -q -b html docs docs/_build/html
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
