@@ -30,6 +30,7 @@ __all__ = [
     "Constant",
     "EarlyTerminate",
     "FoldResult",
+    "GPOptimizer",
     "Goal",
     "GridSearch",
     "HpstudyError",
@@ -55,3 +56,15 @@ __all__ = [
     "__version__",
     "analyze",
 ]
+
+
+def __getattr__(name: str):
+    if name == "GPOptimizer":  # loaded on first use, to keep `import hpstudy` fast
+        from hpstudy.optimizers.gp import GPOptimizer
+
+        return GPOptimizer
+    raise AttributeError(f"module 'hpstudy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -12,7 +12,24 @@ from hpstudy.optimizers.base import Optimizer
 from hpstudy.optimizers.grid import GridSearch
 from hpstudy.optimizers.random import RandomSearch
 
-__all__ = ["GridSearch", "Optimizer", "RandomSearch", "make_optimizer"]
+__all__ = ["GPOptimizer", "GridSearch", "Optimizer", "RandomSearch", "SkoptOptimizer",
+           "make_optimizer"]
+
+
+# Loaded on first use: the GP pulls in scipy.optimize and scipy.stats (~0.5 s).
+_LAZY = {"GPOptimizer": "hpstudy.optimizers.gp", "SkoptOptimizer": "hpstudy.optimizers.skopt"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def make_optimizer(name: str) -> Any:

@@ -1,0 +1,126 @@
+"""Optimizer overhead: seconds per ask+tell with N completed trials already recorded.
+
+Run ``python -m benchmarks.bench_gp_overhead`` (about 70 s on 2 cores) or ``--quick``
+for a smoke run. For each problem (Branin 2-D, Hartmann 6-D, the jellyfish
+sweep's 8-parameter mixed space) and each N, the three optimizers get the same
+N random completed trials; then each runs a few rounds of ask one point,
+evaluate it, tell it (append it to the trials). GPOptimizer is warmed up with
+one untimed ask at N - 1, as in a running study, so its checkpoint cache holds
+what a study's would; its hyperparameter refits (every ~10 % growth of the data
+beyond 100 trials) are included when they fall in the timed rounds, so the mean
+is an amortised cost. scikit-optimize goes through :class:`SkoptOptimizer`
+(one ``tell`` of every trial, one GP fit, then ``ask``: the same work as one
+round of ``skopt.Optimizer.ask/tell``), with fewer rounds and up to
+``--skopt-max`` trials because it is slow. Optuna's TPE gets its history with
+``add_trials``. Ratios are measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from statistics import mean, median
+
+import numpy as np
+
+from benchmarks._problems import PROBLEMS, Problem, _optuna_params
+from hpstudy.optimizers.gp import GPOptimizer
+from hpstudy.optimizers.skopt import SkoptOptimizer
+from hpstudy.trials import Goal, Trial, Trials, TrialState
+
+
+def _history(pb: Problem, n: int, seed: int = 0) -> list[Trial]:
+    return [Trial(number=i, params=p, state=TrialState.COMPLETE, value=pb.f(p))
+            for i, p in enumerate(pb.space.sample(n, seed=seed))]
+
+
+def time_hpstudy(opt, pb: Problem, n: int, rounds: int, warm: bool) -> list[float]:
+    trials = _history(pb, n)
+    if warm and n > 1:
+        opt.ask(pb.space, Trials(trials[:-1], goal=Goal.MINIMIZE), 1, np.random.default_rng(n))
+    out = []
+    for r in range(rounds):
+        t0 = time.perf_counter()
+        p = opt.ask(pb.space, Trials(trials, goal=Goal.MINIMIZE), 1, np.random.default_rng([n, r]))[0]
+        trials.append(Trial(number=len(trials), params=p, state=TrialState.COMPLETE,
+                            value=pb.f(p)))
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def time_tpe(pb: Problem, n: int, rounds: int) -> list[float]:
+    import optuna
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = {}
+    for name in pb.space.names:
+        dim = pb.space[name]
+        if dim.kind == "categorical":
+            dists[name] = CategoricalDistribution(list(dim.values))
+        elif dim.kind == "integer":
+            dists[name] = IntDistribution(dim.low, dim.high, log=dim.log)
+        else:
+            dists[name] = FloatDistribution(dim.low, dim.high, log=dim.log)
+    study = optuna.create_study(sampler=optuna.samplers.TPESampler(seed=0))
+    study.add_trials([optuna.trial.create_trial(params=t.params, distributions=dists, value=t.value)
+                      for t in _history(pb, n)])
+    out = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        trial = study.ask()
+        study.tell(trial, pb.f(_optuna_params(trial, pb.space)))
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke run: N = 10, 20; 2 rounds")
+    ap.add_argument("--sizes", default="25,50,100,200,300")
+    ap.add_argument("--problems", default="branin,hartmann6,mixed8")
+    ap.add_argument("--rounds", type=int, default=20, help="timed rounds for ours and TPE")
+    ap.add_argument("--skopt-rounds", type=int, default=2)
+    ap.add_argument("--skopt-max", type=int, default=300,
+                    help="largest N at which scikit-optimize is timed")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rounds, skopt_rounds = args.rounds, args.skopt_rounds
+    if args.quick:
+        sizes, rounds, skopt_rounds = [10, 20], 2, 1
+    problems = [p for p in args.problems.split(",") if p]
+    for name in problems:
+        if name not in PROBLEMS:
+            ap.error(f"--problems: unknown problem {name!r}")
+    print("seconds per ask+tell (ours: mean over rounds, amortising refits; median in brackets)")
+    print(f"{'problem':<10} {'N':>5} {'ours':>18} {'skopt':>9} {'TPE':>8} "
+          f"{'skopt/ours':>11} {'TPE/ours':>9}")
+    failures = []
+    for name in problems:
+        pb = PROBLEMS[name]
+        for n in sizes:
+            ours = time_hpstudy(GPOptimizer(), pb, n, rounds, warm=True)
+            tpe = mean(time_tpe(pb, n, rounds))
+            sk = None
+            if n <= args.skopt_max:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    sk = mean(time_hpstudy(SkoptOptimizer(), pb, n, skopt_rounds, warm=False))
+            o = mean(ours)
+            sk_cell = f"{sk:9.3f}" if sk is not None else f"{'-':>9}"
+            ratio = f"{sk / o:10.1f}x" if sk is not None else f"{'-':>11}"
+            print(f"{name:<10} {n:>5} {o:9.4f} [{median(ours):.4f}] {sk_cell} {tpe:8.4f} "
+                  f"{ratio} {tpe / o:8.2f}x", flush=True)
+            if n == 100 and sk is not None and sk / o < 20:
+                failures.append(f"{name} N=100: only {sk / o:.1f}x faster than skopt (target 20x)")
+            if n == 300 and o > 0.1:
+                failures.append(f"{name} N=300: {o * 1000:.0f} ms per ask (target < 100 ms)")
+    if not args.quick:
+        print("targets met" if not failures else "targets missed: " + "; ".join(failures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

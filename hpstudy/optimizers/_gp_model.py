@@ -1,0 +1,196 @@
+"""Gaussian-process regression on encoded inputs: likelihood, fit and posterior.
+
+Hyperparameters are kept in log space, ``theta = [log l_1 .. log l_d, log s2, log noise]``,
+for standardised targets (zero mean, unit variance). They are chosen by maximising
+the log marginal likelihood plus weak Gaussian priors on ``theta`` (MAP), inside
+bounds that keep lengthscales from collapsing, with analytic gradients and
+scipy's L-BFGS-B.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import linalg, optimize
+
+from hpstudy.optimizers._kernel import (
+    cross_sqdist,
+    matern52,
+    matern52_cross,
+    matern52_grad_x,
+    matern52_parts,
+)
+
+__all__ = ["GPModel", "HyperPrior", "fit_theta", "neg_log_posterior"]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+_JITTER = 1e-8
+
+
+class HyperPrior:
+    """Gaussian priors on ``theta`` and its box bounds, for ``d`` input dimensions."""
+
+    def __init__(self, d: int) -> None:
+        self.d = d
+        self.mean = np.r_[np.full(d, math.log(0.5)), 0.0, math.log(1e-3)]
+        self.sd = np.r_[np.full(d, 1.5), 1.5, 3.0]
+        lo = np.r_[np.full(d, math.log(0.02)), math.log(1e-2), math.log(1e-6)]
+        hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]
+        self.bounds = list(zip(lo, hi, strict=True))
+        self.lo, self.hi = lo, hi
+
+    def starts(self) -> list[np.ndarray]:
+        """Fixed starting points for a fit from scratch (no randomness)."""
+        out = []
+        for ls, noise in ((0.5, 1e-2), (0.15, 1e-3), (2.0, 1e-1)):
+            out.append(np.r_[np.full(self.d, math.log(ls)), 0.0, math.log(noise)])
+        return out
+
+
+def _unpack(theta: np.ndarray, d: int) -> tuple[np.ndarray, float, float]:
+    return np.exp(theta[:d]), float(np.exp(theta[d])), float(np.exp(theta[d + 1]))
+
+
+def _cholesky(K: np.ndarray) -> np.ndarray:
+    jitter = _JITTER
+    for _ in range(6):
+        try:
+            return linalg.cholesky(K, lower=True, check_finite=False)
+        except linalg.LinAlgError:
+            K = K + jitter * np.eye(len(K))
+            jitter *= 10.0
+    raise linalg.LinAlgError("kernel matrix is not positive definite")
+
+
+def neg_log_posterior(
+    theta: np.ndarray, D: np.ndarray, y: np.ndarray, prior: HyperPrior
+) -> tuple[float, np.ndarray]:
+    """Negative (log marginal likelihood + log prior) and its gradient in ``theta``."""
+    d, n = D.shape[0], len(y)
+    ls, s2, noise = _unpack(theta, d)
+    Kf, C = matern52_parts(D, ls, s2)
+    K = Kf.copy()
+    K[np.diag_indices(n)] += noise + _JITTER
+    try:
+        L = _cholesky(K)
+    except linalg.LinAlgError:
+        return 1e25, np.zeros_like(theta)
+    alpha = linalg.cho_solve((L, True), y, check_finite=False)
+    lml = -0.5 * y @ alpha - np.log(np.diag(L)).sum() - 0.5 * n * _LOG_2PI
+    Kinv, info = linalg.lapack.dpotri(L, lower=1)
+    if info != 0:
+        return 1e25, np.zeros_like(theta)
+    Kinv = np.tril(Kinv) + np.tril(Kinv, -1).T
+    W = np.outer(alpha, alpha) - Kinv
+    grad = np.empty_like(theta)
+    # dK/dlog(l_j) = C * D_j / l_j^2 (see matern52_parts)
+    grad[:d] = 0.5 * (D.reshape(d, -1) @ (W * C).ravel()) / ls**2
+    grad[d] = 0.5 * np.sum(W * Kf)
+    grad[d + 1] = 0.5 * noise * np.trace(W)
+    z = (theta - prior.mean) / prior.sd
+    lp = -0.5 * np.sum(z * z)
+    grad_lp = -z / prior.sd
+    return float(-(lml + lp)), -(grad + grad_lp)
+
+
+def fit_theta(
+    D: np.ndarray,
+    y: np.ndarray,
+    prior: HyperPrior,
+    starts: list[np.ndarray],
+    maxiter: int = 200,
+) -> np.ndarray:
+    """MAP hyperparameters by L-BFGS-B from each start; the best result wins."""
+    best_theta, best_f = None, np.inf
+    for start in starts:
+        x0 = np.clip(start, prior.lo, prior.hi)
+        res = optimize.minimize(
+            neg_log_posterior,
+            x0,
+            args=(D, y, prior),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=prior.bounds,
+            options={"maxiter": maxiter},
+        )
+        f = float(res.fun) if np.isfinite(res.fun) else np.inf
+        if best_theta is None or f < best_f:
+            best_theta, best_f = np.asarray(res.x, dtype=float), f
+    assert best_theta is not None
+    return best_theta
+
+
+class GPModel:
+    """The posterior of a fitted GP over standardised targets.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, d)
+        Encoded inputs.
+    y : ndarray, shape (n,)
+        Standardised targets (larger is better).
+    is_cat : ndarray of bool, shape (d,)
+        Which columns are categorical codes.
+    theta : ndarray, shape (d + 2,)
+        Log hyperparameters.
+    """
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, theta: np.ndarray):
+        self.X = np.asarray(X, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.is_cat = is_cat
+        self.theta = theta
+        d = X.shape[1]
+        self.ls, self.s2, self.noise = _unpack(theta, d)
+        K = matern52(cross_sqdist(self.X, self.X, is_cat), self.ls, self.s2)
+        K[np.diag_indices(len(K))] += self.noise + _JITTER
+        self.L = _cholesky(K)
+        self.alpha = linalg.cho_solve((self.L, True), self.y, check_finite=False)
+
+    def _cross(self, Xq: np.ndarray) -> np.ndarray:
+        return matern52_cross(Xq, self.X, self.ls, self.s2, self.is_cat)
+
+    def predict(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Latent mean and variance (noise excluded) at rows of ``Xq``."""
+        k = self._cross(np.atleast_2d(Xq))
+        mu = k @ self.alpha
+        v = linalg.solve_triangular(self.L, k.T, lower=True, check_finite=False)
+        var = np.maximum(self.s2 - np.sum(v * v, axis=0), 1e-12)
+        return mu, var
+
+    def predict_grad(
+        self, Xq: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Mean, variance and their gradients (m, d) in ``Xq`` (zero on categorical columns)."""
+        k, dk = matern52_grad_x(np.atleast_2d(Xq), self.X, self.ls, self.s2, self.is_cat)
+        mu = k @ self.alpha
+        kinv_k = linalg.cho_solve((self.L, True), k.T, check_finite=False).T
+        var = self.s2 - np.sum(k * kinv_k, axis=1)
+        dmu = np.einsum("mnj,n->mj", dk, self.alpha)
+        dvar = -2.0 * np.einsum("mnj,mn->mj", dk, kinv_k)
+        small = var < 1e-12
+        var = np.where(small, 1e-12, var)
+        dvar[small] = 0.0
+        return mu, var, dmu, dvar
+
+    def with_fantasies(self, Xf: np.ndarray) -> GPModel:
+        """A model with extra observations at ``Xf`` equal to the current mean (kriging believer)."""
+        Xf = np.atleast_2d(Xf)
+        mu, _ = self.predict(Xf)
+        new = object.__new__(GPModel)
+        new.is_cat, new.theta = self.is_cat, self.theta
+        new.ls, new.s2, new.noise = self.ls, self.s2, self.noise
+        new.X = np.vstack([self.X, Xf])
+        new.y = np.r_[self.y, mu]
+        k12 = self._cross(Xf).T
+        k22 = matern52(cross_sqdist(Xf, Xf, self.is_cat), self.ls, self.s2)
+        k22[np.diag_indices(len(k22))] += self.noise + _JITTER
+        l21 = linalg.solve_triangular(self.L, k12, lower=True, check_finite=False).T
+        l22 = _cholesky(k22 - l21 @ l21.T)
+        n, m = len(self.L), len(Xf)
+        L = np.zeros((n + m, n + m))
+        L[:n, :n], L[n:, :n], L[n:, n:] = self.L, l21, l22
+        new.L = L
+        new.alpha = linalg.cho_solve((L, True), new.y, check_finite=False)
+        return new

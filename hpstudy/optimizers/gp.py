@@ -1,0 +1,260 @@
+"""Gaussian-process Bayesian optimisation with our own numpy/scipy core.
+
+See ``docs/gp.rst`` for the model, the encoding of each kind of dimension,
+the acquisition, the initial design, the treatment of failed and pruned
+trials and the batch strategy.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from hpstudy.errors import ConfigError
+from hpstudy.optimizers._acquisition import AcquisitionSpec, maximize_acquisition
+from hpstudy.optimizers._encoding import Encoder
+from hpstudy.optimizers._gp_data import ThetaCache, collect, transform_targets
+from hpstudy.optimizers._gp_model import GPModel
+from hpstudy.optimizers._kernel import cross_sqdist
+from hpstudy.trials import Trials
+
+if TYPE_CHECKING:
+    from hpstudy.space import SearchSpace
+
+__all__ = ["GPOptimizer"]
+
+_ACQUISITIONS = ("ei", "ucb")
+_FAILED = ("worst", "ignore")
+_PRUNED = ("worst", "pending")
+#: Finite spaces up to this size are enumerated when random candidates run dry.
+_ENUMERATE_MAX = 20_000
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name}: must be one of {', '.join(map(repr, choices))} (got {value!r})")
+    return value
+
+
+def _check_int(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ConfigError(f"{name}: must be an integer >= {low} (got {value!r})")
+    return int(value)
+
+
+class GPOptimizer:
+    """Bayesian optimisation with a Gaussian process (Matérn 5/2, ARD) and log EI.
+
+    Parameters
+    ----------
+    n_initial : int or None
+        Size of the initial space-filling design before the model takes over;
+        None means ``max(5, d + 1)`` for ``d`` non-constant dimensions.
+    acquisition : {"ei", "ucb"}
+        Log expected improvement (default) or upper confidence bound.
+    kappa : float
+        UCB's multiple of the posterior standard deviation (> 0).
+    failed : {"worst", "ignore"}
+        Failed trials imputed with the worst observed value (default), or not
+        modelled. They are never suggested again either way.
+    pruned : {"worst", "pending"}
+        Pruned trials imputed with the worse of their last value and the worst
+        complete value (default), or left out of the fit and avoided like
+        running trials.
+    n_candidates : int
+        Size of the Sobol candidate sweep that seeds the acquisition search (>= 16).
+    n_starts : int
+        Candidates polished by L-BFGS-B (>= 1).
+    warp_outputs : bool or "auto"
+        Warp the standardised targets with a Yeo-Johnson power transform
+        (maximum likelihood exponent) before the GP sees them: always (True),
+        never (False) or, by default, when their skewness exceeds 2 in
+        magnitude (long-tailed metrics such as losses that sometimes diverge).
+
+    Examples
+    --------
+    >>> from hpstudy.optimizers.gp import GPOptimizer
+    >>> GPOptimizer(acquisition="ucb", kappa=2.5)
+    GPOptimizer(n_initial=None, acquisition='ucb', kappa=2.5, failed='worst', pruned='worst')
+    """
+
+    def __init__(
+        self,
+        *,
+        n_initial: int | None = None,
+        acquisition: str = "ei",
+        kappa: float = 2.0,
+        failed: str = "worst",
+        pruned: str = "worst",
+        n_candidates: int = 1024,
+        n_starts: int = 5,
+        warp_outputs: bool | str = "auto",
+    ) -> None:
+        self.n_initial = None if n_initial is None else _check_int("n_initial", n_initial, 1)
+        self.acquisition = _check_choice("acquisition", acquisition, _ACQUISITIONS)
+        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa > 0:
+            raise ConfigError(f"kappa: must be a number > 0 (got {kappa!r})")
+        self.kappa = float(kappa)
+        self.failed = _check_choice("failed", failed, _FAILED)
+        self.pruned = _check_choice("pruned", pruned, _PRUNED)
+        self.n_candidates = _check_int("n_candidates", n_candidates, 16)
+        self.n_starts = _check_int("n_starts", n_starts, 1)
+        if not (isinstance(warp_outputs, bool) or warp_outputs == "auto"):
+            raise ConfigError(f"warp_outputs: must be True, False or 'auto' (got {warp_outputs!r})")
+        self.warp_outputs = warp_outputs
+        self._cache = ThetaCache(warp=warp_outputs)
+        self._encoders: dict[int, tuple[Any, Encoder]] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"GPOptimizer(n_initial={self.n_initial!r}, acquisition={self.acquisition!r}, "
+            f"kappa={self.kappa!r}, failed={self.failed!r}, pruned={self.pruned!r})"
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_cache"], state["_encoders"] = ThetaCache(warp=self.warp_outputs), {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def _encoder(self, space: SearchSpace) -> Encoder:
+        hit = self._encoders.get(id(space))
+        if hit is not None and hit[0] is space:
+            return hit[1]
+        enc = Encoder(space)
+        self._encoders = {id(space): (space, enc)}
+        return enc
+
+    def ask(
+        self, space: SearchSpace, trials: Trials, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        """Suggest up to ``n`` new, distinct parameter dicts.
+
+        Parameters
+        ----------
+        space : SearchSpace
+            The search space.
+        trials : Trials
+            Every trial so far; RUNNING ones are pending points.
+        n : int
+            How many suggestions (>= 1).
+        rng : numpy.random.Generator
+            The only source of randomness.
+
+        Returns
+        -------
+        list of dict
+            ``n`` suggestions, fewer only when a finite space is exhausted.
+
+        Raises
+        ------
+        ConfigError
+            When ``space``, ``n``, ``trials`` or ``rng`` is invalid.
+        """
+        from hpstudy.space import SearchSpace
+
+        if not isinstance(space, SearchSpace):
+            raise ConfigError(f"space: must be a SearchSpace (got {type(space).__name__})")
+        n = _check_int("n", n, 1)
+        if not isinstance(trials, Trials):
+            raise ConfigError(f"trials: must be a Trials collection (got {type(trials).__name__})")
+        if not isinstance(rng, np.random.Generator):
+            raise ConfigError(f"rng: must be a numpy.random.Generator (got {type(rng).__name__})")
+        # One BLAS thread: the matrices are small, and threaded BLAS on small matrices runs
+        # ten times slower when the cores are busy with trials (measured).
+        with _blas_controller().limit(limits=1, user_api="blas"):
+            return self._ask(space, trials, n, rng)
+
+    def _ask(
+        self, space: SearchSpace, trials: Trials, n: int, rng: np.random.Generator
+    ) -> list[dict[str, Any]]:
+        enc = self._encoder(space)
+        if enc.n_columns == 0:
+            return [] if len(trials) else [enc.decode(np.zeros((1, 0)))[0]]
+        data = collect(enc, trials, self.failed, self.pruned)
+        n_init = self.n_initial or max(5, enc.n_columns + 1)
+        exclude = set(data.keys)
+        chosen: list[np.ndarray] = []
+        y = np.asarray(data.y, dtype=float)
+        model = None
+        if len(y) >= n_init and np.ptp(y) > 0:
+            X = np.asarray(data.X)
+            theta = self._cache.fit(X, y, enc.is_cat)
+            ys = transform_targets(y, self.warp_outputs)
+            model = GPModel(X, ys, enc.is_cat, theta)
+            # Plug-in incumbent: the best posterior mean at an observed point (noisy data).
+            incumbent = float(np.max(model.predict(X)[0]))
+            if data.pending:
+                model = model.with_fantasies(np.asarray(data.pending))
+                # Kriging believer: a fantasy counts as observed at the posterior mean.
+                incumbent = max(incumbent, float(np.max(model.y[len(X):])))
+            acq = AcquisitionSpec(self.acquisition, incumbent, self.kappa)
+        for _ in range(n):
+            x = None
+            if model is not None:
+                x = maximize_acquisition(
+                    acq, model, enc, rng, exclude,
+                    n_sobol=self.n_candidates, n_starts=self.n_starts,
+                )
+            if x is None:
+                others = data.X + data.pending + chosen
+                x = _maximin_point(enc, space, rng, others, exclude, self.n_candidates)
+            if x is None:
+                break  # a finite space with nothing left
+            chosen.append(x)
+            exclude.add(enc.key(x))
+            if model is not None:
+                model = model.with_fantasies(x[None])
+                acq.best = max(acq.best, float(model.y[-1]))
+        return [space.validate(p) for p in enc.decode(np.asarray(chosen))] if chosen else []
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _maximin_point(
+    enc: Encoder,
+    space: Any,
+    rng: np.random.Generator,
+    others: list[np.ndarray],
+    exclude: set,
+    n_candidates: int,
+) -> np.ndarray | None:
+    """The candidate farthest from every point so far (sequential maximin design)."""
+    m = 1 << max(4, int(math.log2(max(16, n_candidates // 4))))
+    U = qmc.Sobol(enc.n_columns, scramble=True, seed=rng).random(m)
+    cands = enc.from_cube(U)
+    keep = np.array([enc.key(c) not in exclude for c in cands], dtype=bool)
+    cands = cands[keep]
+    if len(cands) == 0:
+        cands = _enumerate_unseen(enc, space, exclude)
+        if cands is None or len(cands) == 0:
+            return None
+    if not others:
+        return cands[0]
+    D = cross_sqdist(cands, np.asarray(others), enc.is_cat).sum(axis=0)
+    return cands[int(np.argmax(D.min(axis=1)))]
+
+
+def _enumerate_unseen(enc: Encoder, space: Any, exclude: set) -> np.ndarray | None:
+    """Every unseen point of a finite space, or None when it is too large to list."""
+    if any(c.kind == "num" and c.levels is None for c in enc.columns):
+        return None
+    sizes = [len(c.levels) for c in enc.columns]  # type: ignore[arg-type]
+    if math.prod(sizes) > _ENUMERATE_MAX:
+        return None
+    rows = np.array(list(itertools.product(*[c.levels for c in enc.columns])), dtype=float)
+    rows = rows.reshape(-1, enc.n_columns)
+    keep = np.array([enc.key(r) not in exclude for r in rows], dtype=bool)
+    return rows[keep]
