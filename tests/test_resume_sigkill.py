@@ -22,7 +22,7 @@ N_TRIALS = 24
 
 
 def _start(db: Path, optimizer: str, n_jobs: int = 1) -> subprocess.Popen:
-    sleep = 0.08 * n_jobs * n_jobs  # a pool needs longer trials for kills to land inside them
+    sleep = 0.25 * n_jobs * n_jobs  # long enough that 5 kills land before the study ends
     env = dict(os.environ, HPSTUDY_TEST_SLEEP=str(sleep), PYTHONPATH=str(ROOT))
     return subprocess.Popen(
         [sys.executable, "-m", "tests._resume_driver", str(db), str(N_TRIALS), optimizer, str(n_jobs)],
@@ -43,7 +43,7 @@ def _run_with_kills(db: Path, optimizer: str, kills: int, rng: random.Random, n_
         deadline = time.monotonic() + 60
         while not db.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
-        time.sleep(rng.uniform(0.2, 1.2))
+        time.sleep(rng.uniform(0.2, 0.8))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             landed += 1
