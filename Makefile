@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[dev,dask,example]"
+	$(BIN)/pip install --quiet -e ".[dev,dask,example,bench]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -38,7 +38,6 @@ lint: $(STAMP)
 	$(BIN)/ruff check hpstudy tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python -m benchmarks
 
 clean:
