@@ -58,6 +58,20 @@ def check_goal(goal: Any) -> Goal:
         raise ConfigError(f"goal: must be 'maximize' or 'minimize' (got {goal!r})") from None
 
 
+def check_picklable(name: str, value: Any) -> None:
+    """ConfigError unless ``value`` can be sent to worker processes."""
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception as exc:
+        raise ConfigError(
+            f"{name}: must be picklable to run on worker processes (n_jobs > 1 or an executor): "
+            f"define it at the top level of an importable module, not in __main__ of an "
+            f"interactive session or inside a function ({type(exc).__name__}: {exc})"
+        ) from None
+
+
 def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
     """An optimizer object and the name stored for it (rebuildable names only)."""
     if isinstance(optimizer, str):

@@ -206,6 +206,9 @@ class Study:
         if (n_jobs > 1 or executor is not None) and not getattr(self.storage, "shareable", False):
             raise ConfigError("storage: parallel runs need a storage shared by processes "
                               "(pass a file path, e.g. storage='study.db')")
+        if n_jobs > 1 or executor is not None:
+            meta_mod.check_picklable("objective", objective)
+            meta_mod.check_picklable("stopper", self.stopper)
         runner = _Runner(self, objective, n_jobs, executor, n_trials, timeout, progress)
         try:
             runner.loop()

@@ -236,3 +236,10 @@ def test_folds_on_a_process_pool(tmp_path):
     for t in trials:
         assert t.state is TrialState.COMPLETE and len(t.folds) == 4
         assert t.value == pytest.approx(t.params["x"] + 1.5)
+
+
+def test_unpicklable_objective_is_refused_before_any_trial_for_parallel_runs(tmp_path):
+    study = Study(space_x(), storage=tmp_path / "u.db")
+    with pytest.raises(ConfigError, match="objective: must be picklable"):
+        study.run(lambda p, ctx: p["x"], n_trials=2, n_jobs=2)
+    assert len(study.trials) == 0
