@@ -157,8 +157,12 @@ class Study:
     @property
     def trials(self) -> Trials:
         """Every trial so far, read from storage."""
+        return self._sync().trials()
+
+    def _sync(self) -> TrialsBuilder:
+        """The replay, brought up to date with the storage's new events."""
         self._builder.apply(self.storage.read(self._builder.last_id))
-        return self._builder.trials()
+        return self._builder
 
     @property
     def best_trial(self) -> Trial | None:
@@ -268,15 +272,15 @@ class _Runner:
                 self.finish(trial.number)
 
     def may_create(self) -> bool:
-        s, trials = self.study, self.study.trials
+        s = self.study
         if self.exhausted or (self.n_trials is not None and self.created >= self.n_trials):
             return False
-        if s.run_cap is not None and len(trials) >= s.run_cap:
+        if s.run_cap is not None and len(s._sync()) >= s.run_cap:
             return False
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return False
         if s.target is not None:
-            best = trials.best()
+            best = s.trials.best()
             if best is not None and not s.goal.better(s.target, best.value):
                 return False
         return True
@@ -300,7 +304,7 @@ class _Runner:
             params = s.space.validate(params)
             seed = trial_seed(s.seed, number)
             s.storage.append(EventKind.TRIAL_CREATED, number, {"params": params, "seed": seed})
-            self.queue.extend(self.tasks_for(s.trials[number]))
+            self.queue.extend(self.tasks_for(s._sync().trial(number)))
             self.created += 1
             number += 1
         if len(suggestions) < n:
@@ -350,13 +354,13 @@ class _Runner:
         if outcome.state is not TrialState.COMPLETE:
             self.finish(outcome.number)
             return
-        trial = self.study.trials[outcome.number]
+        trial = self.study._sync().trial(outcome.number)
         if len(trial.folds) >= len(self.folds):
             self.finish(outcome.number)
 
     def finish(self, number: int) -> None:
         """Append the trial's final state, computed from its folds."""
-        trial = self.study.trials[number]
+        trial = self.study._sync().trial(number)
         state, value, metrics, error = meta_mod.summarize_folds(trial, self.study.metric)
         self.study.storage.append(EventKind.TRIAL_FINISHED, number, {
             "state": state.value, "value": value, "metrics": metrics, "error": error})

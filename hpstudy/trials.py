@@ -214,6 +214,13 @@ class Trials(Sequence[Trial]):
     def __getitem__(self, index: int) -> Trial: ...
     @overload
     def __getitem__(self, index: slice) -> Trials: ...
+    @classmethod
+    def _from_ordered(cls, trials: tuple[Trial, ...], metric: str, goal: Goal) -> Trials:
+        """Wrap trials already in number order (the replay's), skipping the order check."""
+        out = cls.__new__(cls)
+        out._trials, out.metric, out.goal = trials, metric, goal
+        return out
+
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Trials(self._trials[index], metric=self.metric, goal=self.goal)

@@ -98,6 +98,10 @@ class _TrialState:
         return self.cached
 
 
+def _number(state: _TrialState) -> int:
+    return state.number
+
+
 def _number_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -116,6 +120,7 @@ class TrialsBuilder:
         self.last_id = 0
         self._trials: dict[int, _TrialState] = {}
         self._cached: Trials | None = None
+        self._out_of_order = False  # trials are created in number order, unless a log says not
 
     def apply(self, events) -> None:
         """Apply events (in increasing id order); events already applied are skipped."""
@@ -129,6 +134,8 @@ class TrialsBuilder:
     def _apply(self, e: Event) -> None:
         p = e.payload
         if e.kind is EventKind.TRIAL_CREATED:
+            if self._trials and e.number < max(self._trials):
+                self._out_of_order = True
             self._trials[e.number] = _TrialState(e.number, dict(p["params"]), int(p["seed"]), e.time)
             return
         t = self._trials.get(e.number)
@@ -158,8 +165,9 @@ class TrialsBuilder:
     def trials(self) -> Trials:
         """Every trial, as a read-only collection."""
         if self._cached is None:
-            self._cached = Trials((t.freeze() for t in self._trials.values()), metric=self.metric,
-                                  goal=self.goal)
+            ordered = tuple(t.freeze() for t in sorted(self._trials.values(), key=_number)) \
+                if self._out_of_order else tuple(t.freeze() for t in self._trials.values())
+            self._cached = Trials._from_ordered(ordered, self.metric, self.goal)
         return self._cached
 
     def __len__(self) -> int:
