@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+import attrs
 import numpy as np
 
 from hpstudy import _study_meta as meta_mod
@@ -176,7 +177,9 @@ class Study:
         """Run trials until the budget, the run cap, the target or the optimizer ends.
 
         Trials left RUNNING by a crash are run again first, with their parameters
-        (only their unfinished folds); they do not count as new trials.
+        (only their unfinished folds); they do not count as new trials. Only one
+        process may run a given study at a time (workers excepted): a second
+        coordinator would take the first one's running trials for crashed ones.
 
         Parameters
         ----------
@@ -343,8 +346,9 @@ class _Runner:
                                   duration=0.0)
             try:
                 record_outcome(task, outcome)
-            except StorageError:
-                pass  # the worker recorded it before dying
+            except StorageError:  # the worker recorded its result before dying: trust the log
+                recorded = {f.fold: f for f in self.study._sync().trial(task.number).folds}
+                outcome = attrs.evolve(outcome, state=recorded[task.fold_index].state)
             if isinstance(exc, BrokenProcessPool):
                 if not self.owned:
                     raise

@@ -243,3 +243,24 @@ def test_unpicklable_objective_is_refused_before_any_trial_for_parallel_runs(tmp
     with pytest.raises(ConfigError, match="objective: must be picklable"):
         study.run(lambda p, ctx: p["x"], n_trials=2, n_jobs=2)
     assert len(study.trials) == 0
+
+
+def test_a_worker_that_recorded_its_result_then_died_keeps_its_result():
+    import concurrent.futures as cf
+
+    from hpstudy import evaluation
+    from hpstudy.execution import TaskOutcome, record_outcome
+    from hpstudy.study import _Runner
+
+    study = Study(space_x(), seed=0, folds=evaluation.kfold(10, n_splits=2, seed=0))
+    runner = _Runner(study, obj.fold_mean, 1, None, 1, None, False)
+    runner.create(1)
+    task = runner.queue.popleft()
+    record_outcome(task, TaskOutcome(number=0, fold=0, state=TrialState.COMPLETE,
+                                     metrics={"value": 0.5}, error=None, duration=0.1))
+    future = cf.Future()
+    future.set_exception(RuntimeError("connection lost after the result was written"))
+    runner.collect(future, task)
+    # fold 0 is complete, as its worker wrote: the trial waits for fold 1, not FAILED
+    assert study.trials[0].state is TrialState.RUNNING
+    assert study.trials[0].folds[0].state is TrialState.COMPLETE
