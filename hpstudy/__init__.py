@@ -10,15 +10,14 @@ imported only by the modules that need them, when they are used.
 """
 
 
-__version__ = "0.1.0"
-
-from hpstudy.context import TrialContext
+from hpstudy._version import __version__
 from hpstudy.errors import ConfigError, HpstudyError, StorageError, TrialPruned
 from hpstudy.optimizers import GridSearch, RandomSearch
 from hpstudy.space import Beta, Categorical, Constant, Integer, LogNormal, Normal, Real, SearchSpace
 from hpstudy.stats import analyze
 from hpstudy.stopping import ASHA, Hyperband, MedianStopper
 from hpstudy.study import Study
+from hpstudy.study.context import TrialContext
 from hpstudy.sweep import EarlyTerminate, Metric, Sweep
 from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 

@@ -442,12 +442,12 @@ def test_config_error_is_a_value_error():
 # ---------------------------------------------------------------- docs and docstrings
 
 
-@pytest.mark.parametrize("module", ["_evaluation_folds", "_evaluation_build", "_evaluation_split",
-                                    "_evaluation_holdout", "_evaluation_groups"])
+@pytest.mark.parametrize("module", ["_folds", "_build", "_split",
+                                    "_holdout", "_groups"])
 def test_docstring_examples(module):
     import importlib
 
-    mod = importlib.import_module(f"hpstudy.{module}")
+    mod = importlib.import_module(f"hpstudy.evaluation.{module}")
     result = doctest.testmod(mod, extraglobs=vars(ev), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
 

@@ -9,16 +9,16 @@ import pytest
 from scipy import optimize
 from scipy.stats import norm
 
-from hpstudy.optimizers._acquisition import AcquisitionSpec, log_h, log_h_grad
-from hpstudy.optimizers._gp_data import checkpoints, transform_targets
-from hpstudy.optimizers._gp_model import GPModel, HyperPrior, fit_theta, neg_log_posterior
-from hpstudy.optimizers._kernel import (
+from hpstudy.optimizers.gp._acquisition import AcquisitionSpec, log_h, log_h_grad
+from hpstudy.optimizers.gp._data import checkpoints, transform_targets
+from hpstudy.optimizers.gp._kernel import (
     cross_sqdist,
     matern52,
     matern52_cross,
     matern52_grad_x,
     matern52_grads,
 )
+from hpstudy.optimizers.gp._model import GPModel, HyperPrior, fit_theta, neg_log_posterior
 
 IS_CAT = np.array([False, False, False, True])
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from hpstudy.errors import ConfigError
-from hpstudy.optimizers._encoding import Encoder
-from hpstudy.optimizers._gp_data import collect
 from hpstudy.optimizers.gp import GPOptimizer
+from hpstudy.optimizers.gp._data import collect
+from hpstudy.optimizers.gp._encoding import Encoder
 from hpstudy.space import Categorical, Constant, Integer, Real, SearchSpace
 from hpstudy.trials import Goal, Trial, Trials, TrialState
 

@@ -1,4 +1,4 @@
-"""Tests of hpstudy._phash: perceptual hashes and near-duplicate search."""
+"""Tests of hpstudy.evaluation.near_duplicates: perceptual hashes and near-duplicate search."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from scipy import ndimage
 from scipy.fft import dctn
 
-from hpstudy import _phash
-from hpstudy._phash import (
+from hpstudy.errors import ConfigError
+from hpstudy.evaluation import near_duplicates as _phash
+from hpstudy.evaluation.near_duplicates import (
     NearDuplicate,
     find_near_duplicates,
     hamming_distance,
@@ -19,7 +20,6 @@ from hpstudy._phash import (
     phash_many,
     resize_area,
 )
-from hpstudy.errors import ConfigError
 
 JELLYFISH = Path("/work/shared/data/jellyfish/Train_Test_Valid")
 if not JELLYFISH.is_dir():

@@ -249,8 +249,8 @@ def test_a_worker_that_recorded_its_result_then_died_keeps_its_result():
     import concurrent.futures as cf
 
     from hpstudy import evaluation
-    from hpstudy.execution import TaskOutcome, record_outcome
-    from hpstudy.study import _Runner
+    from hpstudy.study._execution import TaskOutcome, record_outcome
+    from hpstudy.study._loop import _Runner
 
     study = Study(space_x(), seed=0, folds=evaluation.kfold(10, n_splits=2, seed=0))
     runner = _Runner(study, obj.fold_mean, 1, None, 1, None, False)

@@ -14,14 +14,7 @@ import math
 import attrs
 
 from hpstudy.errors import ConfigError
-from hpstudy.stopping.hyperband import (
-    _check_eta,
-    _check_int,
-    _loss,
-    _series,
-    _values_at,
-    _with_current,
-)
+from hpstudy.stopping._common import check_eta, check_int, loss, series, values_at, with_current
 from hpstudy.trials import StopDecision, Trial, Trials
 
 __all__ = ["ASHA"]
@@ -93,18 +86,18 @@ class ASHA:
     rungs: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "min_resource", _check_int("min_resource", self.min_resource, 1))
-        _check_eta("eta", self.eta)
+        object.__setattr__(self, "min_resource", check_int("min_resource", self.min_resource, 1))
+        check_eta("eta", self.eta)
         if self.max_resource is not None:
             object.__setattr__(self, "max_resource",
-                               _check_int("max_resource", self.max_resource, 1))
+                               check_int("max_resource", self.max_resource, 1))
             if self.max_resource <= self.min_resource:
                 raise ConfigError(
                     f"max_resource: must be > min_resource (got {self.max_resource} "
                     f"<= {self.min_resource})"
                 )
         object.__setattr__(self, "bootstrap_count",
-                           _check_int("bootstrap_count", self.bootstrap_count, 0))
+                           check_int("bootstrap_count", self.bootstrap_count, 0))
         object.__setattr__(self, "rungs", _rungs(self.min_resource, self.eta, self.max_resource))
 
     rule = "asha"
@@ -131,19 +124,19 @@ class ASHA:
         last = trial.reports[-1]
         if not math.isfinite(last.value):
             return None
-        own = _series(trial, last.fold)
+        own = series(trial, last.fold)
         n_iter = len(own)
         if n_iter not in self.rungs:
             return None
         rung = self.rungs.index(n_iter)
         goal = trials.goal
-        values = _values_at(_with_current(trial, trials), last.fold, n_iter)
+        values = values_at(with_current(trial, trials), last.fold, n_iter)
         value = own[-1]
         if len(values) < self.bootstrap_count:
             return StopDecision(step=last.step, stop=False, rule=self.rule, value=value,
                                 threshold=None, bracket=rung, fold=last.fold)
         k = max(1, math.floor(len(values) / self.eta))
-        threshold = sorted(values, key=lambda v: _loss(goal, v))[k - 1]
-        stop = _loss(goal, value) > _loss(goal, threshold)
+        threshold = sorted(values, key=lambda v: loss(goal, v))[k - 1]
+        stop = loss(goal, value) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=rung, fold=last.fold)

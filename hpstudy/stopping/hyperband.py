@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable
-from numbers import Integral, Real
-from typing import Any
+from numbers import Integral
 
 import attrs
 
 from hpstudy.errors import ConfigError
+from hpstudy.stopping._common import check_eta, check_int, loss, series, values_at, with_current
 from hpstudy.trials import Goal, StopDecision, Trial, Trials
 
 __all__ = ["Hyperband", "hyperband_brackets"]
@@ -29,54 +28,6 @@ _MAX_ITERATION = 10**12
 
 # ----------------------------------------------------------------------------
 # helpers shared with the other stoppers of this package
-# ----------------------------------------------------------------------------
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ConfigError(f"{name}: must be an integer (got {value!r})")
-    value = int(value)
-    if value < minimum:
-        raise ConfigError(f"{name}: must be >= {minimum} (got {value})")
-    return value
-
-
-def _check_eta(name: str, value: Any) -> int | float:
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ConfigError(f"{name}: must be a finite number (got {value!r})")
-    if value <= 1:
-        raise ConfigError(f"{name}: must be > 1 (got {value})")
-    return value
-
-
-def _series(trial: Trial, fold: int | None) -> list[float]:
-    """The trial's finite reported values of one fold, in report order."""
-    return [r.value for r in trial.reports if r.fold == fold and math.isfinite(r.value)]
-
-
-def _with_current(trial: Trial, trials: Iterable[Trial]) -> list[Trial]:
-    """``trials`` with ``trial`` in place of its (possibly older) copy, added if absent."""
-    out = [trial if t.number == trial.number else t for t in trials]
-    if all(t.number != trial.number for t in out):
-        out.append(trial)
-    return out
-
-
-def _loss(goal: Goal, value: float) -> float:
-    """The value turned into a loss (lower is better), as W&B negates maximised metrics."""
-    return -value if goal is Goal.MAXIMIZE else value
-
-
-def _values_at(trials: Iterable[Trial], fold: int | None, iteration: int) -> list[float]:
-    """Each trial's value at ``iteration`` (1-based) of ``fold``, for the trials that reached it."""
-    out = []
-    for t in trials:
-        h = _series(t, fold)
-        if len(h) >= iteration:
-            out.append(h[iteration - 1])
-    return out
-
-
-# ----------------------------------------------------------------------------
-# brackets
 # ----------------------------------------------------------------------------
 def hyperband_brackets(*, min_iter: int | None = None, max_iter: int | None = None,
                        s: int | None = None, eta: float = 3) -> tuple[int, ...]:
@@ -118,12 +69,12 @@ def hyperband_brackets(*, min_iter: int | None = None, max_iter: int | None = No
     >>> hyperband_brackets(min_iter=3, eta=3)[:4]
     (3, 9, 27, 81)
     """
-    eta = _check_eta("eta", eta)
+    eta = check_eta("eta", eta)
     if max_iter is not None:
-        max_iter = _check_int("max_iter", max_iter, 1)
+        max_iter = check_int("max_iter", max_iter, 1)
         if s is None:
             raise ConfigError("s: required with max_iter (the number of brackets)")
-        s = _check_int("s", s, 1)
+        s = check_int("s", s, 1)
         band: float = max_iter
         bands = []
         for _ in range(s):
@@ -140,8 +91,8 @@ def hyperband_brackets(*, min_iter: int | None = None, max_iter: int | None = No
     if min_iter is None:
         raise ConfigError("min_iter: one of min_iter or max_iter (with s) is required")
     if s is not None:
-        _check_int("s", s, 1)
-    band = _check_int("min_iter", min_iter, 1)
+        check_int("s", s, 1)
+    band = check_int("min_iter", min_iter, 1)
     bands = []
     # W&B multiplies repeatedly (int * int stays exact, a float eta rounds as W&B's does)
     for _ in range(_MAX_BRACKETS):
@@ -252,11 +203,11 @@ class Hyperband:
 
     def _threshold(self, trials: list[Trial], fold: int | None, band: int,
                    goal: Goal) -> float | None:
-        losses = sorted(_loss(goal, v) for v in _values_at(trials, fold, band))
+        losses = sorted(loss(goal, v) for v in values_at(trials, fold, band))
         if not losses:
             return None
         # the same float arithmetic as W&B: r = 1 / eta; index int(r * n)
-        return _loss(goal, losses[int((1.0 / self.eta) * len(losses))])
+        return loss(goal, losses[int((1.0 / self.eta) * len(losses))])
 
     def decide(self, trial: Trial, trials: Trials) -> StopDecision | None:
         """Judge ``trial``'s latest report.
@@ -280,17 +231,17 @@ class Hyperband:
         if not math.isfinite(last.value):
             return None
         goal = trials.goal
-        own = _series(trial, last.fold)
+        own = series(trial, last.fold)
         idx = bisect.bisect_right(self.brackets, len(own)) - 1
         if idx < 0:
             return None
         band = self.brackets[idx]
-        threshold = self._threshold(_with_current(trial, trials), last.fold, band, goal)
+        threshold = self._threshold(with_current(trial, trials), last.fold, band, goal)
         assert threshold is not None  # the trial itself reached the bracket
         if self.strict:
             value = own[band - 1]
         else:
-            value = min(own, key=lambda v: _loss(goal, v))
-        stop = _loss(goal, value) > _loss(goal, threshold)
+            value = min(own, key=lambda v: loss(goal, v))
+        stop = loss(goal, value) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=idx, fold=last.fold)

@@ -7,7 +7,7 @@ import statistics
 
 import attrs
 
-from hpstudy.stopping.hyperband import _check_int, _loss, _series
+from hpstudy.stopping._common import check_int, loss, series
 from hpstudy.trials import StopDecision, Trial, Trials
 
 __all__ = ["MedianStopper"]
@@ -49,7 +49,7 @@ class MedianStopper:
 
     def __attrs_post_init__(self) -> None:
         for name in ("n_warmup_steps", "n_startup_trials"):
-            object.__setattr__(self, name, _check_int(name, getattr(self, name), 0))
+            object.__setattr__(self, name, check_int(name, getattr(self, name), 0))
 
     rule = "median"
 
@@ -75,7 +75,7 @@ class MedianStopper:
         last = trial.reports[-1]
         if not math.isfinite(last.value):
             return None
-        own = _series(trial, last.fold)
+        own = series(trial, last.fold)
         n = len(own)
         if n <= self.n_warmup_steps:
             return None
@@ -83,14 +83,14 @@ class MedianStopper:
         for t in trials:
             if t.number == trial.number:
                 continue
-            h = _series(t, last.fold)
+            h = series(t, last.fold)
             if len(h) >= n:
                 averages.append(math.fsum(h[:n]) / n)
         if len(averages) < max(1, self.n_startup_trials):
             return None
         goal = trials.goal
         threshold = statistics.median(averages)
-        best = min(own, key=lambda v: _loss(goal, v))
-        stop = _loss(goal, best) > _loss(goal, threshold)
+        best = min(own, key=lambda v: loss(goal, v))
+        stop = loss(goal, best) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=best,
                             threshold=threshold, bracket=None, fold=last.fold)

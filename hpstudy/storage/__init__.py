@@ -10,8 +10,9 @@ import os
 from typing import Any
 
 from hpstudy.errors import ConfigError
-from hpstudy.storage._events import Event, EventKind, TrialsBuilder
+from hpstudy.storage._replay import TrialsBuilder
 from hpstudy.storage.base import Storage
+from hpstudy.storage.events import Event, EventKind
 from hpstudy.storage.memory import MemoryStorage
 from hpstudy.storage.sqlite import SQLiteStorage
 

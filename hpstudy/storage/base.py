@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from hpstudy.storage._events import Event, EventKind
+from hpstudy.storage.events import Event, EventKind
 
 __all__ = ["Storage"]
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hpstudy.errors import StorageError
-from hpstudy.storage._events import Event, EventKind, payload_json, unique_key
+from hpstudy.storage.events import Event, EventKind, payload_json, unique_key
 
 __all__ = ["MemoryStorage"]
 

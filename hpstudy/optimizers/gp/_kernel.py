@@ -1,6 +1,6 @@
 """Matérn 5/2 ARD kernel on mixed encoded inputs, with analytic gradients.
 
-Inputs are rows of an encoded matrix (see :mod:`hpstudy.optimizers._encoding`):
+Inputs are rows of an encoded matrix (see :mod:`hpstudy.optimizers.gp._encoding`):
 numeric columns hold unit-cube coordinates, categorical columns hold the
 integer code of the category. The per-dimension squared distance is
 ``(x_j - x'_j) ** 2`` for a numeric column and ``1[x_j != x'_j]`` for a

@@ -119,7 +119,7 @@ def folds_meta(folds: Any) -> dict | None:
 
 def build_meta(study: Study, optimizer_name: str) -> dict[str, Any]:
     """The metadata a new study stores."""
-    from hpstudy import __version__
+    from hpstudy._version import __version__
 
     return {
         "format": META_FORMAT, "hpstudy_version": __version__, "name": study.name,

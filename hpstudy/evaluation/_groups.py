@@ -14,9 +14,9 @@ from typing import Any
 import attrs
 import numpy as np
 
-from hpstudy._evaluation_folds import Fold, Folds
-from hpstudy._evaluation_validate import as_index_array, as_labels
 from hpstudy.errors import ConfigError
+from hpstudy.evaluation._folds import Fold, Folds
+from hpstudy.evaluation._validate import as_index_array, as_labels
 
 __all__ = ["AUGMENTED_COPY_PATTERN", "GroupAudit", "GroupLeak", "audit_groups",
            "groups_from_filenames"]

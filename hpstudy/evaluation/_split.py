@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from hpstudy._evaluation_build import build_folds
-from hpstudy._evaluation_folds import Folds
-from hpstudy._evaluation_validate import (
+from hpstudy.errors import ConfigError
+from hpstudy.evaluation._build import build_folds
+from hpstudy.evaluation._folds import Folds
+from hpstudy.evaluation._validate import (
     as_labels,
     check_bool,
     check_class_labels,
@@ -21,7 +22,6 @@ from hpstudy._evaluation_validate import (
     check_same_length,
     check_seed,
 )
-from hpstudy.errors import ConfigError
 
 __all__ = ["group_kfold", "kfold", "stratified_kfold"]
 

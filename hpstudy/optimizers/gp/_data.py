@@ -25,9 +25,9 @@ from collections import OrderedDict
 import numpy as np
 from scipy import optimize
 
-from hpstudy.optimizers._encoding import Encoder
-from hpstudy.optimizers._gp_model import HyperPrior, fit_theta
-from hpstudy.optimizers._kernel import cross_sqdist
+from hpstudy.optimizers.gp._encoding import Encoder
+from hpstudy.optimizers.gp._kernel import cross_sqdist
+from hpstudy.optimizers.gp._model import HyperPrior, fit_theta
 from hpstudy.trials import Trials, TrialState
 
 __all__ = ["Data", "ThetaCache", "collect"]

@@ -14,7 +14,7 @@ import math
 import numpy as np
 from scipy import linalg, optimize
 
-from hpstudy.optimizers._kernel import (
+from hpstudy.optimizers.gp._kernel import (
     cross_sqdist,
     matern52,
     matern52_cross,

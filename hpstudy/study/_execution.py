@@ -19,10 +19,10 @@ from typing import Any
 
 import attrs
 
-from hpstudy.context import TrialContext
+from hpstudy._validation import is_finite_number
 from hpstudy.errors import ConfigError, TrialPruned
 from hpstudy.storage import EventKind, Storage
-from hpstudy.storage._events import is_finite_number
+from hpstudy.study.context import TrialContext
 from hpstudy.trials import Goal, TrialState
 
 __all__ = ["SerialExecutor", "Task", "TaskOutcome", "make_executor", "run_task"]

@@ -9,8 +9,8 @@ from typing import Any, overload
 import attrs
 import numpy as np
 
-from hpstudy._evaluation_validate import as_index_array, check_int, check_seed
 from hpstudy.errors import ConfigError
+from hpstudy.evaluation._validate import as_index_array, check_int, check_seed
 
 __all__ = ["Fold", "Folds", "fold_seed"]
 

@@ -26,17 +26,17 @@ data), ``repeat = cv_repeat * n_seeds + seed_repeat`` and
 
 from __future__ import annotations
 
-from hpstudy._evaluation_build import with_seed_repeats
-from hpstudy._evaluation_folds import Fold, Folds, fold_seed
-from hpstudy._evaluation_groups import (
+from hpstudy.evaluation._build import with_seed_repeats
+from hpstudy.evaluation._folds import Fold, Folds, fold_seed
+from hpstudy.evaluation._groups import (
     AUGMENTED_COPY_PATTERN,
     GroupAudit,
     GroupLeak,
     audit_groups,
     groups_from_filenames,
 )
-from hpstudy._evaluation_holdout import from_splits, holdout
-from hpstudy._evaluation_split import group_kfold, kfold, stratified_kfold
+from hpstudy.evaluation._holdout import from_splits, holdout
+from hpstudy.evaluation._split import group_kfold, kfold, stratified_kfold
 
 __all__ = [
     "AUGMENTED_COPY_PATTERN",

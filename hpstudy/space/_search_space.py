@@ -1,13 +1,4 @@
-"""Search spaces: dimensions and :class:`SearchSpace`.
-
-A dimension is a frozen, validated description of one hyperparameter's values
-and distribution: :class:`Real`, :class:`Integer`, :class:`Categorical`,
-:class:`Constant`, and W&B's other distributions :class:`Normal`,
-:class:`LogNormal` and :class:`Beta`. Every W&B distribution maps onto one of
-them (see :doc:`/sweeps`). Each dimension maps its values to the unit interval
-with its CDF (``to_unit``) and back with its inverse CDF (``from_unit``), so an
-optimizer can model every space as the unit cube.
-"""
+"""SearchSpace, the ordered set of dimensions an optimizer searches."""
 
 from __future__ import annotations
 
@@ -18,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from hpstudy._categorical import Categorical, Constant
-from hpstudy._dimension_base import MAX_GRID, Dimension, plain, short
-from hpstudy._dimensions import Integer, Real
-from hpstudy._distributions import Beta, LogNormal, Normal
 from hpstudy.errors import ConfigError, did_you_mean
+from hpstudy.space._base import MAX_GRID, Dimension, plain, short
+from hpstudy.space._categorical import Categorical, Constant
+from hpstudy.space._distributions import Beta, LogNormal, Normal
+from hpstudy.space._numeric import Integer, Real
 
 __all__ = [
     "Beta",
@@ -357,7 +348,7 @@ class SearchSpace:
         ConfigError
             Naming the key path (``parameters.lr.min``) and the rule broken.
         """
-        from hpstudy._sweep_params import parse_parameters
+        from hpstudy.sweep._params import parse_parameters
 
         return cls(parse_parameters(d, "parameters"))
 

@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from hpstudy._evaluation_build import build_folds
-from hpstudy._evaluation_folds import Folds
-from hpstudy._evaluation_split import Pair, chunk_passes
-from hpstudy._evaluation_validate import (
+from hpstudy.errors import ConfigError
+from hpstudy.evaluation._build import build_folds
+from hpstudy.evaluation._folds import Folds
+from hpstudy.evaluation._split import Pair, chunk_passes
+from hpstudy.evaluation._validate import (
     as_index_array,
     as_labels,
     check_class_labels,
@@ -21,7 +22,6 @@ from hpstudy._evaluation_validate import (
     check_seed,
     check_val_size,
 )
-from hpstudy.errors import ConfigError
 
 __all__ = ["from_splits", "holdout"]
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from hpstudy._dimension_base import plain, short
-from hpstudy._sweep_params import _keyname
 from hpstudy.errors import ConfigError, did_you_mean
+from hpstudy.space._base import plain, short
+from hpstudy.sweep._params import _keyname
 from hpstudy.trials import Goal
 
 __all__ = ["EarlyTerminate", "Metric", "parse_early_terminate"]

@@ -18,8 +18,8 @@ from scipy import optimize, special
 from scipy.stats import qmc
 
 if TYPE_CHECKING:
-    from hpstudy.optimizers._encoding import Encoder
-    from hpstudy.optimizers._gp_model import GPModel
+    from hpstudy.optimizers.gp._encoding import Encoder
+    from hpstudy.optimizers.gp._model import GPModel
 
 __all__ = ["AcquisitionSpec", "log_h", "log_h_grad", "maximize_acquisition"]
 

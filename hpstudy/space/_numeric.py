@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from hpstudy._dimension_base import (
+from hpstudy.errors import ConfigError
+from hpstudy.space._base import (
     MAX_GRID,
     Dimension,
     check_bool,
@@ -25,7 +26,6 @@ from hpstudy._dimension_base import (
     quantize,
     unit_array,
 )
-from hpstudy.errors import ConfigError
 
 __all__ = ["Integer", "Real"]
 

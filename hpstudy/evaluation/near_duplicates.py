@@ -18,7 +18,7 @@ files with Pillow (``np.asarray(PIL.Image.open(path))``) or any other reader.
 Examples
 --------
 >>> import numpy as np
->>> from hpstudy._phash import phash
+>>> from hpstudy.evaluation.near_duplicates import phash
 >>> rng = np.random.default_rng(0)
 >>> img = rng.random((64, 48))
 >>> h = phash(img)
@@ -181,7 +181,7 @@ def hamming_distance(a: Any, b: Any) -> np.ndarray | int:
 
     Examples
     --------
-    >>> from hpstudy._phash import hamming_distance
+    >>> from hpstudy.evaluation.near_duplicates import hamming_distance
     >>> hamming_distance(0b1011, 0b0001)
     2
     """
@@ -246,7 +246,7 @@ def find_near_duplicates(
 
     Examples
     --------
-    >>> from hpstudy._phash import find_near_duplicates
+    >>> from hpstudy.evaluation.near_duplicates import find_near_duplicates
     >>> find_near_duplicates([0b1111, 2**63], [0, 0b0111], max_distance=1)
     (NearDuplicate(i=0, j=1, distance=1), NearDuplicate(i=1, j=0, distance=1))
     """

@@ -1,65 +1,19 @@
-"""Events, the unit of storage, and their replay into :class:`~hpstudy.trials.Trials`.
+"""The replay: every rule of a trial's life, applied to the event log in order.
 
-A study never updates a record in place: it appends events, and every trial is
-rebuilt by replaying them in order. The kinds, with their payloads:
-
-``trial_created``   ``{"params": {...}, "seed": int}``
-``trial_restarted`` ``{}``: a trial that was RUNNING when the study stopped is run
-                    again with the same parameters; its unfinished folds' reports
-                    and decisions are dropped, its finished folds are kept.
-``report``          ``{"step": int, "value": float, "fold": int | None}``
-``decision``        the fields of :class:`~hpstudy.trials.StopDecision`
-``fold_finished``   the fields of :class:`~hpstudy.trials.FoldResult`
-``trial_finished``  ``{"state": str, "value": float | None, "metrics": {...}, "error": str | None}``
+A trial is created, reports steps, gets stop decisions, finishes folds and ends;
+``trial_restarted`` drops its unfinished folds' reports and decisions. The
+:class:`TrialsBuilder` turns the log into :class:`~hpstudy.trials.Trials`,
+incrementally. Internal: studies and contexts use it, users read ``Trials``.
 """
 
 from __future__ import annotations
 
-import enum
-import math
 from typing import Any
 
-import attrs
-
+from hpstudy.storage.events import Event, EventKind
 from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 
-__all__ = ["Event", "EventKind", "TrialsBuilder"]
-
-
-class EventKind(enum.Enum):
-    """The kinds of event a study appends."""
-
-    TRIAL_CREATED = "trial_created"
-    TRIAL_RESTARTED = "trial_restarted"
-    REPORT = "report"
-    DECISION = "decision"
-    FOLD_FINISHED = "fold_finished"
-    TRIAL_FINISHED = "trial_finished"
-
-
-@attrs.frozen(kw_only=True)
-class Event:
-    """One appended fact about one trial.
-
-    Attributes
-    ----------
-    id : int
-        Position in the log (increasing; assigned by the storage).
-    kind : EventKind
-        What happened.
-    number : int
-        The trial it concerns.
-    payload : dict
-        JSON-able details (see the module docstring).
-    time : float
-        Unix time when it was written.
-    """
-
-    id: int
-    kind: EventKind
-    number: int
-    payload: dict[str, Any]
-    time: float
+__all__ = ["TrialsBuilder"]
 
 
 class _TrialState:
@@ -172,41 +126,3 @@ class TrialsBuilder:
 
     def __len__(self) -> int:
         return len(self._trials)
-
-
-def is_finite_number(value: Any) -> bool:
-    """True for a real, finite int or float (bools excluded)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:
-            import numpy as np
-
-            if isinstance(value, np.generic) and np.issubdtype(type(value), np.number):
-                return bool(np.isfinite(value)) and not np.iscomplexobj(value)
-        except ImportError:  # pragma: no cover
-            pass
-        return False
-    return math.isfinite(value)
-
-
-_UNIQUE_KINDS = (EventKind.TRIAL_CREATED, EventKind.TRIAL_FINISHED)
-
-
-def unique_key(kind: EventKind, number: int, payload: dict[str, Any]) -> tuple | None:
-    """The key that must not repeat in a log, or None for events that may repeat."""
-    if kind in _UNIQUE_KINDS:
-        return (kind.value, number)
-    if kind is EventKind.FOLD_FINISHED:
-        return (kind.value, number, int(payload["fold"]))
-    return None
-
-
-def payload_json(payload: dict[str, Any]) -> str:
-    """The payload as JSON text; ConfigError if it holds NaN, infinities or non-JSON values."""
-    import json
-
-    from hpstudy.errors import ConfigError
-
-    try:
-        return json.dumps(payload, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"payload: must be JSON-able with finite numbers ({exc})") from None

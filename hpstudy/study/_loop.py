@@ -1,4 +1,4 @@
-"""The study: ask the optimizer, run the tasks, record everything, resume after a crash."""
+"""The study loop: ask the optimizer, run the tasks, record everything, resume."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from hpstudy import _study_meta as meta_mod
 from hpstudy.errors import ConfigError, StorageError
-from hpstudy.execution import Task, TaskOutcome, make_executor, record_outcome, run_task
 from hpstudy.space import SearchSpace
 from hpstudy.storage import EventKind, Storage, TrialsBuilder, open_storage
+from hpstudy.study import _meta as meta_mod
+from hpstudy.study._execution import Task, TaskOutcome, make_executor, record_outcome, run_task
 from hpstudy.trials import Goal, Trial, Trials, TrialState
 
 __all__ = ["Study"]

@@ -1,9 +1,4 @@
-"""Gaussian-process Bayesian optimisation with our own numpy/scipy core.
-
-See ``docs/gp.rst`` for the model, the encoding of each kind of dimension,
-the acquisition, the initial design, the treatment of failed and pruned
-trials and the batch strategy.
-"""
+"""GPOptimizer: ask and tell, on the GP model, acquisition and encoding of this package."""
 
 from __future__ import annotations
 
@@ -16,11 +11,11 @@ import numpy as np
 from scipy.stats import qmc
 
 from hpstudy.errors import ConfigError
-from hpstudy.optimizers._acquisition import AcquisitionSpec, maximize_acquisition
-from hpstudy.optimizers._encoding import Encoder
-from hpstudy.optimizers._gp_data import ThetaCache, collect, transform_targets
-from hpstudy.optimizers._gp_model import GPModel
-from hpstudy.optimizers._kernel import cross_sqdist
+from hpstudy.optimizers.gp._acquisition import AcquisitionSpec, maximize_acquisition
+from hpstudy.optimizers.gp._data import ThetaCache, collect, transform_targets
+from hpstudy.optimizers.gp._encoding import Encoder
+from hpstudy.optimizers.gp._kernel import cross_sqdist
+from hpstudy.optimizers.gp._model import GPModel
 from hpstudy.trials import Trials
 
 if TYPE_CHECKING:

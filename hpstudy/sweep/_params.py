@@ -13,11 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hpstudy._categorical import Categorical, Constant
-from hpstudy._dimension_base import Dimension, check_int, check_real, is_number, plain, short
-from hpstudy._dimensions import Integer, Real
-from hpstudy._distributions import Beta, LogNormal, Normal
 from hpstudy.errors import ConfigError, did_you_mean
+from hpstudy.space._base import Dimension, check_int, check_real, is_number, plain, short
+from hpstudy.space._categorical import Categorical, Constant
+from hpstudy.space._distributions import Beta, LogNormal, Normal
+from hpstudy.space._numeric import Integer, Real
 
 __all__ = ["DISTRIBUTIONS", "parse_parameters"]
 

@@ -13,7 +13,8 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from hpstudy._dimension_base import (
+from hpstudy.errors import ConfigError
+from hpstudy.space._base import (
     EPS,
     Dimension,
     check_positive,
@@ -24,7 +25,6 @@ from hpstudy._dimension_base import (
     quantize,
     unit_array,
 )
-from hpstudy.errors import ConfigError
 
 __all__ = ["Beta", "LogNormal", "Normal"]
 

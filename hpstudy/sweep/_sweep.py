@@ -1,11 +1,4 @@
-"""W&B sweep configurations: read a ``sweep.yaml`` into a search space and settings.
-
-A user's existing W&B sweep file loads unchanged (see :doc:`/sweeps` for the
-format, each distribution's exact semantics, and what a local run ignores)::
-
-    sweep = Sweep.from_yaml("sweep.yaml")
-    sweep.space, sweep.method, sweep.metric, sweep.early_terminate, sweep.run_cap
-"""
+"""The Sweep: a W&B sweep file read into a search space and settings."""
 
 from __future__ import annotations
 
@@ -17,11 +10,11 @@ from typing import Any
 
 import attrs
 
-from hpstudy._dimension_base import plain, short
-from hpstudy._sweep_params import _keyname
-from hpstudy._sweep_records import EarlyTerminate, Metric, _opt_int, parse_early_terminate
 from hpstudy.errors import ConfigError, did_you_mean
 from hpstudy.space import SearchSpace
+from hpstudy.space._base import plain, short
+from hpstudy.sweep._params import _keyname
+from hpstudy.sweep._records import EarlyTerminate, Metric, _opt_int, parse_early_terminate
 
 __all__ = ["METHODS", "EarlyTerminate", "Metric", "Sweep"]
 

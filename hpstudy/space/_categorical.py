@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from hpstudy._dimension_base import (
+from hpstudy.errors import ConfigError
+from hpstudy.space._base import (
     Dimension,
     check_bool,
     check_n,
@@ -24,7 +25,6 @@ from hpstudy._dimension_base import (
     short,
     unit_array,
 )
-from hpstudy.errors import ConfigError
 
 __all__ = ["Categorical", "Constant"]
 

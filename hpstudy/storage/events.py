@@ -1,0 +1,83 @@
+"""Events, the unit of storage (replayed into trials by ``_replay``).
+
+A study never updates a record in place: it appends events, and every trial is
+rebuilt by replaying them in order. The kinds, with their payloads:
+
+``trial_created``   ``{"params": {...}, "seed": int}``
+``trial_restarted`` ``{}``: a trial that was RUNNING when the study stopped is run
+                    again with the same parameters; its unfinished folds' reports
+                    and decisions are dropped, its finished folds are kept.
+``report``          ``{"step": int, "value": float, "fold": int | None}``
+``decision``        the fields of :class:`~hpstudy.trials.StopDecision`
+``fold_finished``   the fields of :class:`~hpstudy.trials.FoldResult`
+``trial_finished``  ``{"state": str, "value": float | None, "metrics": {...}, "error": str | None}``
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+__all__ = ["Event", "EventKind", "payload_json", "unique_key"]
+
+
+class EventKind(enum.Enum):
+    """The kinds of event a study appends."""
+
+    TRIAL_CREATED = "trial_created"
+    TRIAL_RESTARTED = "trial_restarted"
+    REPORT = "report"
+    DECISION = "decision"
+    FOLD_FINISHED = "fold_finished"
+    TRIAL_FINISHED = "trial_finished"
+
+
+@attrs.frozen(kw_only=True)
+class Event:
+    """One appended fact about one trial.
+
+    Attributes
+    ----------
+    id : int
+        Position in the log (increasing; assigned by the storage).
+    kind : EventKind
+        What happened.
+    number : int
+        The trial it concerns.
+    payload : dict
+        JSON-able details (see the module docstring).
+    time : float
+        Unix time when it was written.
+    """
+
+    id: int
+    kind: EventKind
+    number: int
+    payload: dict[str, Any]
+    time: float
+
+
+_UNIQUE_KINDS = (EventKind.TRIAL_CREATED, EventKind.TRIAL_FINISHED)
+
+
+def unique_key(kind: EventKind, number: int, payload: dict[str, Any]) -> tuple | None:
+    """The key that must not repeat in a log, or None for events that may repeat."""
+    if kind in _UNIQUE_KINDS:
+        return (kind.value, number)
+    if kind is EventKind.FOLD_FINISHED:
+        return (kind.value, number, int(payload["fold"]))
+    return None
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """The payload as JSON text; ConfigError if it holds NaN, infinities or non-JSON values."""
+    import json
+
+    from hpstudy.errors import ConfigError
+
+    try:
+        return json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"payload: must be JSON-able with finite numbers ({exc})") from None

@@ -1,0 +1,13 @@
+"""The study: ask the optimizer, run the tasks, record everything, resume after a crash.
+
+* :class:`Study` -- the loop (``_loop``), with its stored settings (``_meta``);
+* :class:`~hpstudy.study.context.TrialContext` -- what an objective receives
+  besides its parameters (``ctx.report``, ``ctx.fold``, ``ctx.seed``);
+* ``_execution`` -- tasks and executors (serial, process pool, any
+  ``concurrent.futures`` executor); internal.
+"""
+
+from hpstudy.study._loop import Study
+from hpstudy.study.context import TrialContext
+
+__all__ = ["Study", "TrialContext"]
