@@ -15,14 +15,14 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from hpstudy.space import SearchSpace
+from hpstudy.sweep import space_from_dict
 
 N = 10_000
 SEED = 20261128
 
 
 def _dim(spec: dict):
-    return SearchSpace.from_dict({"p": spec})["p"]
+    return space_from_dict({"p": spec})["p"]
 
 
 def _quantised(dist, q: float, lo: float = -math.inf, hi: float = math.inf):

@@ -221,8 +221,8 @@ def test_constant_only_space():
     ({"kappa": 0}, "kappa: must be a number > 0"),
     ({"failed": "drop"}, "failed: must be one of"),
     ({"pruned": "last"}, "pruned: must be one of"),
-    ({"n_initial": 0}, "n_initial: must be an integer >= 1"),
-    ({"n_candidates": 4}, "n_candidates: must be an integer >= 16"),
+    ({"n_initial": 0}, "n_initial: must be >= 1"),
+    ({"n_candidates": 4}, "n_candidates: must be >= 16"),
     ({"warp_outputs": "yes"}, "warp_outputs: must be True, False or 'auto'"),
 ])
 def test_invalid_settings_are_refused(kwargs, match):
@@ -232,7 +232,7 @@ def test_invalid_settings_are_refused(kwargs, match):
 
 def test_invalid_ask_arguments_are_refused():
     opt = GPOptimizer()
-    with pytest.raises(ConfigError, match="n: must be an integer >= 1"):
+    with pytest.raises(ConfigError, match="n: must be >= 1"):
         opt.ask(BRANIN_SPACE, Trials(), 0, np.random.default_rng(0))
     with pytest.raises(ConfigError, match="rng: must be a numpy.random.Generator"):
         opt.ask(BRANIN_SPACE, Trials(), 1, 0)

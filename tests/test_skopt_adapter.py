@@ -85,7 +85,7 @@ def test_skopt_minimises_a_quadratic():
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"n_initial_points": 0}, "n_initial_points: must be an integer >= 1"),
+    ({"n_initial_points": 0}, "n_initial_points: must be >= 1"),
     ({"acq_func": ""}, "acq_func: must be a non-empty string"),
 ])
 def test_invalid_settings(kwargs, match):
@@ -95,7 +95,7 @@ def test_invalid_settings(kwargs, match):
 
 def test_invalid_ask_arguments_and_constant_spaces():
     opt = SkoptOptimizer()
-    with pytest.raises(ConfigError, match="n: must be an integer >= 1"):
+    with pytest.raises(ConfigError, match="n: must be >= 1"):
         opt.ask(SPACE, Trials(), 0, np.random.default_rng(0))
     with pytest.raises(ConfigError, match="space: must be a SearchSpace"):
         opt.ask({}, Trials(), 1, np.random.default_rng(0))

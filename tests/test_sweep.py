@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from hpstudy.errors import ConfigError
-from hpstudy.space import Beta, Categorical, Constant, Integer, LogNormal, Normal, Real, SearchSpace
-from hpstudy.sweep import EarlyTerminate, Metric, Sweep
+from hpstudy.space import Beta, Categorical, Constant, Integer, LogNormal, Normal, Real
+from hpstudy.sweep import EarlyTerminate, Metric, Sweep, space_from_dict
 from hpstudy.trials import Goal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +98,7 @@ def test_every_distribution_maps_with_wandb_defaults(spec: dict, expected) -> No
     dim = _dim(spec)
     assert dim == expected
     assert type(dim) is type(expected)
-    again = SearchSpace.from_dict({"p": dim.to_dict()})["p"]
+    again = space_from_dict({"p": dim.to_dict()})["p"]
     assert again == dim
 
 

@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hpstudy.errors import ConfigError
-from hpstudy.space import SearchSpace
-from hpstudy.sweep import Sweep
+from hpstudy.sweep import Sweep, space_from_dict
 from tests.strategies import json_like, mutated_configs, sweep_configs
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -48,7 +47,7 @@ def test_arbitrary_parameters_section(value: dict) -> None:
 @given(st.dictionaries(st.text(max_size=6), json_like, max_size=3))
 def test_arbitrary_parameter_specs(specs: dict) -> None:
     try:
-        SearchSpace.from_dict({"p": specs})
+        space_from_dict({"p": specs})
     except ConfigError:
         pass
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.evaluation._folds import Fold, Folds, fold_seed
-from hpstudy.evaluation._validate import check_int
 
 __all__ = ["build_folds", "with_seed_repeats"]
 

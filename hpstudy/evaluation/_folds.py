@@ -9,8 +9,9 @@ from typing import Any, overload
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
-from hpstudy.evaluation._validate import as_index_array, check_int, check_seed
+from hpstudy.evaluation._validate import as_index_array, check_seed
 
 __all__ = ["Fold", "Folds", "fold_seed"]
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.evaluation._build import build_folds
 from hpstudy.evaluation._folds import Folds
@@ -15,7 +16,6 @@ from hpstudy.evaluation._validate import (
     as_labels,
     check_bool,
     check_class_labels,
-    check_int,
     check_n_groups,
     check_n_seeds,
     check_n_splits,

@@ -11,19 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 
 MAX_SEED = 2**32 - 1  # scikit-learn's random_state and np.random.RandomState accept 0..2**32-1
-
-
-def check_int(name: str, value: Any, minimum: int | None = None) -> int:
-    """``value`` as a plain int, refusing bools, floats and anything below ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ConfigError(f"{name}: must be an integer (got {value!r})")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name}: must be >= {minimum} (got {value})")
-    return value
 
 
 def check_seed(seed: Any, name: str = "seed") -> int:

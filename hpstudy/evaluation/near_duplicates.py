@@ -37,6 +37,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 
 __all__ = ["NearDuplicate", "find_near_duplicates", "hamming_distance", "phash", "phash_many"]
@@ -72,11 +73,9 @@ def resize_area(image: np.ndarray, height: int, width: int) -> np.ndarray:
     img = np.asarray(image, dtype=np.float64)
     if img.ndim != 2:
         raise ConfigError(f"image: must be 2-D for resize_area (got shape {img.shape})")
-    for name, v in (("height", height), ("width", width)):
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-            raise ConfigError(f"{name}: must be an integer >= 1 (got {v!r})")
-    rows = _area_matrix(img.shape[0], int(height))
-    cols = _area_matrix(img.shape[1], int(width))
+    height, width = check_int("height", height, 1), check_int("width", width, 1)
+    rows = _area_matrix(img.shape[0], height)
+    cols = _area_matrix(img.shape[1], width)
     return rows @ img @ cols.T
 
 
@@ -250,12 +249,8 @@ def find_near_duplicates(
     >>> find_near_duplicates([0b1111, 2**63], [0, 0b0111], max_distance=1)
     (NearDuplicate(i=0, j=1, distance=1), NearDuplicate(i=1, j=0, distance=1))
     """
-    if isinstance(max_distance, bool) or not isinstance(max_distance, numbers.Integral) or not (
-        0 <= max_distance <= 64
-    ):
-        raise ConfigError(f"max_distance: must be an integer in [0, 64] (got {max_distance!r})")
-    if isinstance(chunk, bool) or not isinstance(chunk, numbers.Integral) or chunk < 1:
-        raise ConfigError(f"chunk: must be an integer >= 1 (got {chunk!r})")
+    max_distance = check_int("max_distance", max_distance, 0, 64)
+    chunk = check_int("chunk", chunk, 1)
     a = _as_hashes("hashes_a", hashes_a)
     same = hashes_b is None
     b = a if same else _as_hashes("hashes_b", hashes_b)

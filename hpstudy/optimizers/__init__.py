@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from hpstudy.optimizers._registry import OPTIMIZER_NAMES
 from hpstudy.optimizers.base import Optimizer
 from hpstudy.optimizers.grid import GridSearch
 from hpstudy.optimizers.random import RandomSearch
 
-__all__ = ["GPOptimizer", "GridSearch", "Optimizer", "RandomSearch", "SkoptOptimizer",
-           "make_optimizer"]
+__all__ = ["OPTIMIZER_NAMES", "GPOptimizer", "GridSearch", "Optimizer", "RandomSearch",
+           "SkoptOptimizer", "make_optimizer"]
 
 
 # Loaded on first use: the GP pulls in scipy.optimize and scipy.stats (~0.5 s).

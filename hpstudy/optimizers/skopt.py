@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.trials import Trials, TrialState
 
@@ -140,9 +141,7 @@ class SkoptOptimizer:
                            ("acq_optimizer", acq_optimizer)):
             if not isinstance(value, str) or not value:
                 raise ConfigError(f"{arg}: must be a non-empty string (got {value!r})")
-        if isinstance(n_initial_points, bool) or not isinstance(n_initial_points, int) \
-                or n_initial_points < 1:
-            raise ConfigError(f"n_initial_points: must be an integer >= 1 (got {n_initial_points!r})")
+        n_initial_points = check_int("n_initial_points", n_initial_points, 1)
         self.base_estimator = base_estimator
         self.acq_func = acq_func
         self.n_initial_points = n_initial_points
@@ -182,8 +181,7 @@ class SkoptOptimizer:
 
         if not isinstance(space, SearchSpace):
             raise ConfigError(f"space: must be a SearchSpace (got {type(space).__name__})")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ConfigError(f"n: must be an integer >= 1 (got {n!r})")
+        n = check_int("n", n, 1)
         if not isinstance(trials, Trials):
             raise ConfigError(f"trials: must be a Trials collection (got {type(trials).__name__})")
         if not isinstance(rng, np.random.Generator):

@@ -6,66 +6,34 @@ Private: users import the dimensions from :mod:`hpstudy.space`.
 from __future__ import annotations
 
 import math
-import numbers
-import reprlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from hpstudy._validation import (
+    MAX_INT,
+    check_exact_int,
+    check_finite_value,
+    is_number,
+    plain,
+    short,
+)
+from hpstudy._validation import check_int as shared_check_int
 from hpstudy.errors import ConfigError
 
-__all__ = ["EPS", "MAX_GRID", "Dimension", "short"]
+__all__ = ["EPS", "MAX_GRID", "MAX_INT", "Dimension", "check_exact_int", "check_finite_value",
+           "is_number", "plain", "short"]
 
 #: Unit-cube values are clipped into ``[EPS, 1 - EPS]`` before an unbounded ppf.
 EPS = 1e-12
 #: The most values a grid may enumerate (a dimension's, or a whole space's).
 MAX_GRID = 1_000_000
-#: Integers beyond this magnitude are refused: floats represent them exactly up to here.
-MAX_INT = 2**53
-
-
-def is_number(value: Any) -> bool:
-    """True for int and float (numpy ones included), False for bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def plain(value: Any) -> Any:
-    """Turn numpy scalars into the matching Python scalar; leave the rest alone."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def check_real(value: Any, name: str) -> int | float:
-    """Return ``value`` as a finite Python int or float, or raise ConfigError."""
-    value = plain(value)
-    if not is_number(value):
-        raise ConfigError(f"{name}: must be a number (got {short(value)})")
-    try:
-        as_float = float(value)
-    except OverflowError:
-        digits = len(str(value))
-        raise ConfigError(f"{name}: must be a finite number "
-                          f"(got a {digits}-digit integer)") from None
-    if not math.isfinite(as_float):
-        raise ConfigError(f"{name}: must be a finite number (got {value!r})")
-    return value if isinstance(value, int) else as_float
-
-
-def check_int(value: Any, name: str) -> int:
-    """Return ``value`` as a Python int within +-2**53, or raise ConfigError."""
-    value = plain(value)
-    if not is_number(value) or not isinstance(value, int):
-        raise ConfigError(f"{name}: must be an integer (got {short(value)})")
-    if abs(value) > MAX_INT:
-        raise ConfigError(f"{name}: must be between -2**53 and 2**53 (got {short(value)})")
-    return value
 
 
 def check_positive(value: Any, name: str, *, strict: bool = True) -> int | float:
     """A finite number > 0 (or >= 0 when not strict)."""
-    value = check_real(value, name)
+    value = check_finite_value(value, name)
     if value < 0 or (strict and value == 0):
         raise ConfigError(f"{name}: must be {'>' if strict else '>='} 0 (got {value!r})")
     return value
@@ -86,10 +54,7 @@ def check_bool(value: Any, name: str) -> bool:
 
 
 def check_n(n: Any) -> int:
-    n = plain(n)
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ConfigError(f"n: must be an integer >= 0 (got {short(n)})")
-    return n
+    return shared_check_int("n", n, 0)
 
 
 def check_rng(rng: Any) -> np.random.Generator:
@@ -149,19 +114,6 @@ def same_value(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # noqa: BLE001 (an exotic __eq__ is a mismatch, not a crash)
         return False
-
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict = 3, 6, 6, 4
-_REPR.maxstring, _REPR.maxlong, _REPR.maxother = 50, 40, 40
-
-
-def short(value: Any) -> str:
-    """A bounded repr (depth, items and length limited), safe on huge values."""
-    try:
-        return _REPR.repr(value)
-    except Exception:  # noqa: BLE001 (a broken __repr__ must not hide the real error)
-        return f"<{type(value).__name__}>"
 
 
 class Dimension:

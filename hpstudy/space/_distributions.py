@@ -17,9 +17,9 @@ from hpstudy.errors import ConfigError
 from hpstudy.space._base import (
     EPS,
     Dimension,
+    check_finite_value,
     check_positive,
     check_q,
-    check_real,
     clean_float,
     is_multiple,
     quantize,
@@ -78,7 +78,7 @@ class _Continuous(Dimension):
         ConfigError
             If the value is outside the support (or not a multiple of ``q``).
         """
-        v = float(check_real(value, name))
+        v = float(check_finite_value(value, name))
         lower = self._lower if self.q is None else min(self._lower, 0.0)
         upper = self._upper
         if self.q is not None and math.isfinite(upper):
@@ -186,7 +186,7 @@ class Normal(_Continuous):
     _wandb: ClassVar[str] = "normal"
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "mu", check_real(self.mu, "mu"))
+        object.__setattr__(self, "mu", check_finite_value(self.mu, "mu"))
         object.__setattr__(self, "sigma", check_positive(self.sigma, "sigma"))
         self._finish_init()
 
@@ -233,7 +233,7 @@ class LogNormal(_Continuous):
     _open_lower: ClassVar[bool] = True
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "mu", check_real(self.mu, "mu"))
+        object.__setattr__(self, "mu", check_finite_value(self.mu, "mu"))
         object.__setattr__(self, "sigma", check_positive(self.sigma, "sigma"))
         self._finish_init()
 

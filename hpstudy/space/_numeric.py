@@ -17,9 +17,9 @@ from hpstudy.space._base import (
     MAX_GRID,
     Dimension,
     check_bool,
-    check_int,
+    check_exact_int,
+    check_finite_value,
     check_q,
-    check_real,
     clean_float,
     is_multiple,
     plain,
@@ -63,7 +63,7 @@ class Real(Dimension):
     kind: ClassVar[str] = "real"
 
     def __attrs_post_init__(self) -> None:
-        low, high = check_real(self.low, "low"), check_real(self.high, "high")
+        low, high = check_finite_value(self.low, "low"), check_finite_value(self.high, "high")
         log, q = check_bool(self.log, "log"), check_q(self.q)
         if not low < high:
             raise ConfigError(f"low: must be < high (got low={low!r}, high={high!r})")
@@ -107,7 +107,7 @@ class Real(Dimension):
         ConfigError
             If the value is not a number of the support.
         """
-        v = float(check_real(value, name))
+        v = float(check_finite_value(value, name))
         lo, hi = self._support()
         tol = 1e-9 * max(abs(lo), abs(hi), 1e-300)
         if not lo - tol <= v <= hi + tol:
@@ -229,7 +229,7 @@ class Integer(Dimension):
     kind: ClassVar[str] = "integer"
 
     def __attrs_post_init__(self) -> None:
-        low, high = check_int(self.low, "low"), check_int(self.high, "high")
+        low, high = check_exact_int(self.low, "low"), check_exact_int(self.high, "high")
         log = check_bool(self.log, "log")
         if not low < high:
             raise ConfigError(f"low: must be < high (got low={low!r}, high={high!r})")
@@ -264,7 +264,7 @@ class Integer(Dimension):
         value = plain(value)
         if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
             value = int(value)
-        v = check_int(value, name)
+        v = check_exact_int(value, name)
         if not self.low <= v <= self.high:
             raise ConfigError(f"{name}: must be in [{self.low}, {self.high}] (got {v!r})")
         return v

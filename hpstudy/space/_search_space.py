@@ -330,33 +330,12 @@ class SearchSpace:
             node[parts[-1]] = dim.to_dict()
         return out
 
-    @classmethod
-    def from_dict(cls, d: Any) -> SearchSpace:
-        """Build a space from a W&B ``parameters:`` mapping.
-
-        Parameters
-        ----------
-        d : dict
-            The mapping, as in a W&B sweep file (see :doc:`/sweeps`).
-
-        Returns
-        -------
-        SearchSpace
-
-        Raises
-        ------
-        ConfigError
-            Naming the key path (``parameters.lr.min``) and the rule broken.
-        """
-        from hpstudy.sweep._params import parse_parameters
-
-        return cls(parse_parameters(d, "parameters"))
-
 
 def _group_together(dims: dict[str, Dimension]) -> dict[str, Dimension]:
     """Reorder so the members of each dotted group are contiguous, at the group's first place.
 
-    That is the order of the nested W&B mapping, so ``from_dict(to_dict())`` keeps it.
+    That is the order of the nested W&B mapping, so ``hpstudy.sweep.space_from_dict(to_dict())``
+    keeps it.
     """
     tree: dict[str, Any] = {}
     for name in dims:

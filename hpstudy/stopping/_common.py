@@ -1,23 +1,17 @@
-"""Helpers every stopper shares: argument checks, a fold's series, losses, rung values."""
+"""Helpers every stopper shares (``check_int`` re-exported from :mod:`hpstudy._validation`): argument checks, a fold's series, losses, rung values."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.trials import Goal, Trial
 
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ConfigError(f"{name}: must be an integer (got {value!r})")
-    value = int(value)
-    if value < minimum:
-        raise ConfigError(f"{name}: must be >= {minimum} (got {value})")
-    return value
+__all__ = ["check_eta", "check_int", "loss", "series", "values_at", "with_current"]
 
 
 def check_eta(name: str, value: Any) -> int | float:

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from hpstudy._validation import is_finite_number
+from hpstudy._validation import check_int, is_finite_number
 from hpstudy.errors import ConfigError, TrialPruned
 from hpstudy.storage import EventKind, Storage
 from hpstudy.study.context import TrialContext
@@ -158,8 +158,7 @@ def make_executor(n_jobs: int, executor: cf.Executor | None = None, *,
         The multiprocessing start method of the pool. "spawn" (the default) is
         safe with threads and TensorFlow; objectives must be importable.
     """
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs < 1:
-        raise ConfigError(f"n_jobs: must be an int >= 1 (got {n_jobs!r})")
+    n_jobs = check_int("n_jobs", n_jobs, 1)
     if executor is not None:
         if not isinstance(executor, cf.Executor) and not hasattr(executor, "submit"):
             raise ConfigError(f"executor: must have a submit method (got {type(executor).__name__})")

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int, check_real
 from hpstudy.errors import ConfigError, StorageError
 from hpstudy.space import SearchSpace
 from hpstudy.storage import EventKind, Storage, TrialsBuilder, open_storage
@@ -89,9 +90,9 @@ class Study:
         self.space = space
         self.metric = meta_mod.check_name("metric", metric)
         self.goal = meta_mod.check_goal(goal)
-        self.seed = meta_mod.check_int("seed", seed, minimum=0)
-        self.run_cap = None if run_cap is None else meta_mod.check_int("run_cap", run_cap, minimum=1)
-        self.target = None if target is None else meta_mod.check_float("target", target)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.run_cap = None if run_cap is None else check_int("run_cap", run_cap, minimum=1)
+        self.target = None if target is None else check_real("target", target)
         self.name = name or "study"
         self.annotations = dict(annotations or {})
         self.optimizer, optimizer_name = meta_mod.resolve_optimizer(optimizer)
@@ -206,9 +207,9 @@ class Study:
         if not callable(objective):
             raise ConfigError(f"objective: must be callable (got {type(objective).__name__})")
         if n_trials is not None:
-            n_trials = meta_mod.check_int("n_trials", n_trials, minimum=0)
+            n_trials = check_int("n_trials", n_trials, minimum=0)
         if timeout is not None:
-            timeout = meta_mod.check_float("timeout", timeout, minimum=0.0)
+            timeout = check_real("timeout", timeout, minimum=0.0)
         make_executor(n_jobs if executor is None else 1)  # validates n_jobs
         if (n_jobs > 1 or executor is not None) and not getattr(self.storage, "shareable", False):
             raise ConfigError("storage: parallel runs need a storage shared by processes "

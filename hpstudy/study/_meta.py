@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -16,31 +15,6 @@ if TYPE_CHECKING:
 META_FORMAT = 1
 # Keys that must match for a stored study to be continued; the rest may change.
 _IDENTITY = ("space", "metric", "goal", "seed", "folds", "early_terminate")
-
-
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """``value`` as an int, or ConfigError naming ``name``."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ConfigError(f"{name}: must be an int (got {value!r})")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ConfigError(f"{name}: must be >= {minimum} (got {value})")
-    return value
-
-
-def check_float(name: str, value: Any, *, minimum: float | None = None) -> float:
-    """``value`` as a finite float, or ConfigError naming ``name``."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{name}: must be a number (got {value!r})")
-    try:
-        out = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ConfigError(f"{name}: must be a number (got {value!r})") from None
-    if not math.isfinite(out):
-        raise ConfigError(f"{name}: must be finite (got {value!r})")
-    if minimum is not None and out < minimum:
-        raise ConfigError(f"{name}: must be >= {minimum} (got {out})")
-    return out
 
 
 def check_name(name: str, value: Any) -> str:
@@ -75,8 +49,7 @@ def check_picklable(name: str, value: Any) -> None:
 def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
     """An optimizer object and the name stored for it (rebuildable names only)."""
     if isinstance(optimizer, str):
-        from hpstudy.optimizers import make_optimizer
-        from hpstudy.optimizers._registry import OPTIMIZER_NAMES
+        from hpstudy.optimizers import OPTIMIZER_NAMES, make_optimizer
 
         if optimizer.strip().lower() not in OPTIMIZER_NAMES:
             raise ConfigError(f"optimizer: must be one of {list(OPTIMIZER_NAMES)} or an object "
@@ -154,7 +127,7 @@ def _short(value: Any) -> str:
 def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
                        stopper: Any) -> dict[str, Any]:
     """The keyword arguments that rebuild a stored study."""
-    from hpstudy.space import SearchSpace
+    from hpstudy.sweep import space_from_dict
 
     if meta.get("format") != META_FORMAT:
         raise StorageError(f"storage: format {meta.get('format')!r} is not {META_FORMAT}")
@@ -167,7 +140,7 @@ def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
         desc = meta["folds"]["describe"]
         raise ConfigError(f"folds: the study was evaluated on folds ({desc}); pass the same folds")
     return {
-        "space": SearchSpace.from_dict(meta["space"]), "metric": meta["metric"],
+        "space": space_from_dict(meta["space"]), "metric": meta["metric"],
         "goal": meta["goal"], "optimizer": optimizer, "stopper": stopper,
         "early_terminate": meta.get("early_terminate"), "folds": folds, "seed": meta["seed"],
         "run_cap": meta.get("run_cap"), "target": meta.get("target"), "name": meta.get("name"),

@@ -12,6 +12,7 @@ from hpstudy.sweep._sweep import (
     EarlyTerminate,
     Metric,
     Sweep,
+    space_from_dict,
 )
 
 __all__ = [
@@ -19,4 +20,5 @@ __all__ = [
     "METHODS",
     "Metric",
     "Sweep",
+    "space_from_dict",
 ]

@@ -13,11 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from hpstudy._validation import check_exact_int, check_finite_value, is_number, plain, short
 from hpstudy.errors import ConfigError, did_you_mean
-from hpstudy.space._base import Dimension, check_int, check_real, is_number, plain, short
-from hpstudy.space._categorical import Categorical, Constant
-from hpstudy.space._distributions import Beta, LogNormal, Normal
-from hpstudy.space._numeric import Integer, Real
+from hpstudy.space import Beta, Categorical, Constant, Dimension, Integer, LogNormal, Normal, Real
 
 __all__ = ["DISTRIBUTIONS", "parse_parameters"]
 
@@ -174,7 +172,7 @@ def parse_parameter(spec: Any, where: str) -> Dimension:
 
 
 def _num(args: dict, key: str, where: str, dist: str) -> int | float:
-    return check_real(args[key], f"{where}.{key}")
+    return check_finite_value(args[key], f"{where}.{key}")
 
 
 def _bounds(args: dict, where: str, dist: str) -> tuple[int | float, int | float]:
@@ -195,7 +193,7 @@ def _exp(x: float, key: str, where: str, dist: str) -> float:
 
 
 def _q(args: dict, where: str) -> int | float:
-    q = check_real(args["q"], f"{where}.q")
+    q = check_finite_value(args["q"], f"{where}.q")
     if q <= 0:
         raise ConfigError(f"{where}.q: must be > 0 (got {q!r})")
     return q
@@ -215,8 +213,8 @@ def _build(dist: str, args: dict[str, Any], where: str) -> Dimension:
         return Categorical(list(values), probabilities=None if probs is None else list(probs),
                            ordered=args.get("ordered"))
     if dist in ("int_uniform", "int_log_uniform_values"):
-        lo = check_int(args["min"], f"{where}.min")
-        hi = check_int(args["max"], f"{where}.max")
+        lo = check_exact_int(args["min"], f"{where}.min")
+        hi = check_exact_int(args["max"], f"{where}.max")
         _bounds(args, where, dist)
         return Integer(lo, hi, log=dist == "int_log_uniform_values")
     if dist in ("normal", "q_normal", "log_normal", "q_log_normal"):

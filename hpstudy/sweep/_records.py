@@ -11,8 +11,8 @@ from typing import Any
 
 import attrs
 
+from hpstudy._validation import plain, short
 from hpstudy.errors import ConfigError, did_you_mean
-from hpstudy.space._base import plain, short
 from hpstudy.sweep._params import _keyname
 from hpstudy.trials import Goal
 

@@ -10,13 +10,13 @@ from typing import Any
 
 import attrs
 
+from hpstudy._validation import plain, short
 from hpstudy.errors import ConfigError, did_you_mean
 from hpstudy.space import SearchSpace
-from hpstudy.space._base import plain, short
-from hpstudy.sweep._params import _keyname
+from hpstudy.sweep._params import _keyname, parse_parameters
 from hpstudy.sweep._records import EarlyTerminate, Metric, _opt_int, parse_early_terminate
 
-__all__ = ["METHODS", "EarlyTerminate", "Metric", "Sweep"]
+__all__ = ["METHODS", "EarlyTerminate", "Metric", "Sweep", "space_from_dict"]
 
 #: The search methods a local study runs.
 METHODS = ("bayes", "grid", "random")
@@ -43,6 +43,29 @@ def _yaml_loader() -> tuple[Any, type]:
         list("-+0123456789"),
     )
     return yaml, Loader
+
+
+def space_from_dict(d: Any) -> SearchSpace:
+    """Build a search space from a W&B ``parameters:`` mapping.
+
+    The inverse of :meth:`SearchSpace.to_dict <hpstudy.space.SearchSpace.to_dict>`:
+    ``space_from_dict(space.to_dict()) == space``.
+
+    Parameters
+    ----------
+    d : dict
+        The mapping, as in a W&B sweep file (see :doc:`/sweeps`).
+
+    Returns
+    -------
+    SearchSpace
+
+    Raises
+    ------
+    ConfigError
+        Naming the key path (``parameters.lr.min``) and the rule broken.
+    """
+    return SearchSpace(parse_parameters(d, "parameters"))
 
 
 @attrs.frozen(kw_only=True, eq=True)
@@ -151,7 +174,7 @@ class Sweep:
             raise ConfigError(f"method: required, one of {', '.join(METHODS)}")
         if "parameters" not in d:
             raise ConfigError("parameters: required")
-        space = SearchSpace.from_dict(d["parameters"])
+        space = space_from_dict(d["parameters"])
         metric = None if d.get("metric") is None else Metric.from_dict(d["metric"])
         early = d.get("early_terminate")
         early = None if early is None else parse_early_terminate(early)

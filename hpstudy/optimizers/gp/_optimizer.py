@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.stats import qmc
 
+from hpstudy._validation import check_choice, check_int
 from hpstudy.errors import ConfigError
 from hpstudy.optimizers.gp._acquisition import AcquisitionSpec, maximize_acquisition
 from hpstudy.optimizers.gp._data import ThetaCache, collect, transform_targets
@@ -28,18 +29,6 @@ _FAILED = ("worst", "ignore")
 _PRUNED = ("worst", "pending")
 #: Finite spaces up to this size are enumerated when random candidates run dry.
 _ENUMERATE_MAX = 20_000
-
-
-def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise ConfigError(f"{name}: must be one of {', '.join(map(repr, choices))} (got {value!r})")
-    return value
-
-
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ConfigError(f"{name}: must be an integer >= {low} (got {value!r})")
-    return int(value)
 
 
 class GPOptimizer:
@@ -90,15 +79,15 @@ class GPOptimizer:
         n_starts: int = 5,
         warp_outputs: bool | str = "auto",
     ) -> None:
-        self.n_initial = None if n_initial is None else _check_int("n_initial", n_initial, 1)
-        self.acquisition = _check_choice("acquisition", acquisition, _ACQUISITIONS)
+        self.n_initial = None if n_initial is None else check_int("n_initial", n_initial, 1)
+        self.acquisition = check_choice("acquisition", acquisition, _ACQUISITIONS)
         if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa > 0:
             raise ConfigError(f"kappa: must be a number > 0 (got {kappa!r})")
         self.kappa = float(kappa)
-        self.failed = _check_choice("failed", failed, _FAILED)
-        self.pruned = _check_choice("pruned", pruned, _PRUNED)
-        self.n_candidates = _check_int("n_candidates", n_candidates, 16)
-        self.n_starts = _check_int("n_starts", n_starts, 1)
+        self.failed = check_choice("failed", failed, _FAILED)
+        self.pruned = check_choice("pruned", pruned, _PRUNED)
+        self.n_candidates = check_int("n_candidates", n_candidates, 16)
+        self.n_starts = check_int("n_starts", n_starts, 1)
         if not (isinstance(warp_outputs, bool) or warp_outputs == "auto"):
             raise ConfigError(f"warp_outputs: must be True, False or 'auto' (got {warp_outputs!r})")
         self.warp_outputs = warp_outputs
@@ -157,7 +146,7 @@ class GPOptimizer:
 
         if not isinstance(space, SearchSpace):
             raise ConfigError(f"space: must be a SearchSpace (got {type(space).__name__})")
-        n = _check_int("n", n, 1)
+        n = check_int("n", n, 1)
         if not isinstance(trials, Trials):
             raise ConfigError(f"trials: must be a Trials collection (got {type(trials).__name__})")
         if not isinstance(rng, np.random.Generator):
