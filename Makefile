@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 
-.PHONY: demo test test-fast docs lint bench clean install
+.PHONY: demo test test-fast docs lint bench clean install chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m hpstudy.demo
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/ruff check hpstudy tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(BIN)/python -m pytest -q -m slow
 	$(BIN)/python -m pytest -q --doctest-modules hpstudy --ignore=hpstudy/demo.py
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/sphinx-build -W -q -b html docs docs/_build/html
+
+# the report's browser test needs a headless Chromium (Debian's package)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
@@ -36,6 +41,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check hpstudy tests benchmarks
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

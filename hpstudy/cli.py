@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from hpstudy.errors import ConfigError, HpstudyError, StorageError
+from hpstudy.report.cli import HANDLERS as _REPORT_HANDLERS
+from hpstudy.report.cli import add_commands as _add_report_commands
 from hpstudy.trials import TrialState
 
 __all__ = ["main"]
@@ -66,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--output", default="-", help="file to write (default: stdout)")
     export.add_argument("--folds", action="store_true", help="one row per fold result")
+    _add_report_commands(sub)  # report, analyze, compare (hpstudy/report/cli.py)
     return p
 
 
@@ -174,7 +177,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"run": _cmd_run, "resume": _cmd_resume, "status": _cmd_status, "export": _cmd_export}
+_COMMANDS = {"run": _cmd_run, "resume": _cmd_resume, "status": _cmd_status, "export": _cmd_export,
+             **_REPORT_HANDLERS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = {s.value: len(trials.with_state(s)) for s in hpstudy.TrialState}
     print(f"\n{len(trials)} trials in {elapsed:.1f} s: {counts}")
     best = study.best_trial
+    if best is None:
+        print("no trial completed: nothing to analyse")
+        return 1
     used = {"svc": ("C", "gamma"), "knn": ("n_neighbors", "weights"), "logreg": ("C",)}
     shown = {k: best.params[k] for k in ("model_name", *used[best.params["model_name"]])}
     fold_values = [f.metrics["accuracy"] for f in best.folds]
@@ -102,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
           f"(folds {np.round(fold_values, 3).tolist()}) with {shown}")
     print()
     print(stats.analyze(trials, model="model_name").summary())
+    from hpstudy.report import write_html
+
+    page = write_html(args.storage, os.path.splitext(args.storage)[0] + ".html", model="model_name")
+    print(f"\nreport: {page.resolve()} (open it in a browser; `hpstudy report` makes it again)")
     return 0
 
 

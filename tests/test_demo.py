@@ -20,3 +20,7 @@ def test_demo_runs_a_real_study_and_prints_the_analysis(tmp_path, capsys):
     assert len(trials) == 8
     assert all(len(t.folds) == 5 for t in trials)
     assert trials.best().value > 0.9  # 8 random configurations of 3 families find one
+    page = tmp_path / "demo.html"
+    assert f"report: {page.resolve()}" in out
+    html = page.read_text(encoding="utf-8")
+    assert "Model change vs tuning vs noise" in html and "data:image/png;base64," in html

@@ -1,0 +1,212 @@
+"""Report sections computed with :mod:`hpstudy.stats`, with their numbers in plain words.
+
+Importance (intervals clipped to [0, 1], the forest's R^2 stated), the variance
+decomposition (model / tuning / noise) and the seed's spreads, per-model
+distributions across folds, and best vs runner-up with the winner's curse.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from hpstudy.errors import ConfigError
+from hpstudy.report._data import ScoreMatrix, Section, mean_interval, score_matrix
+from hpstudy.trials import Trials
+
+__all__ = ["Units", "comparison_section", "decomposition_section", "distributions_section",
+           "importance_section"]
+
+
+@attrs.frozen(kw_only=True)
+class Units:
+    """How to write differences of the metric: in points (hundredths) for [0, 1] metrics."""
+
+    points: bool
+    metric: str
+
+    @classmethod
+    def of(cls, trials: Trials) -> Units:
+        vals = [t.value for t in trials.complete if t.value is not None and math.isfinite(t.value)]
+        return cls(points=bool(vals) and all(0.0 <= v <= 1.0 for v in vals), metric=trials.metric)
+
+    def diff(self, d: float) -> str:
+        """A difference in words: ``"1.8 points"`` or ``"0.0183"``."""
+        if not math.isfinite(d):
+            return "undetermined"
+        if self.points:
+            return f"{100 * d:.1f} point" + ("" if abs(round(100 * d, 1)) == 1 else "s")
+        return f"{d:.3g}"
+
+    def value(self, v: float) -> str:
+        """A value of the metric, 4 significant digits."""
+        return f"{v:.4g}" if math.isfinite(v) else "undetermined"
+
+    @property
+    def note(self) -> str:
+        """What a point is."""
+        return (f"A point is 0.01 of {self.metric} (one percentage point)." if self.points
+                else f"Differences are in units of {self.metric}.")
+
+
+def importance_section(trials: Trials, seed: int = 0) -> Section:
+    """Hyperparameter importance with per-tree intervals clipped to [0, 1] and the forest's R^2."""
+    from hpstudy.stats import importance
+
+    title = "Hyperparameter importance"
+    try:
+        imp = importance(trials, seed=seed)
+    except ConfigError as exc:
+        return Section(key="importance", title=title,
+                       reason=f"Importance could not be computed: {exc}.")
+    order = sorted(imp.shares, key=lambda k: -imp.shares[k])
+    rows = []
+    for k in [*order, "interactions"]:
+        share = imp.interactions if k == "interactions" else imp.shares[k]
+        lo, hi = imp.intervals[k]
+        rows.append((k, min(max(share, 0.0), 1.0), min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)))
+    notes = [f"A random forest fitted to {imp.n_configs} configurations explains "
+             f"{imp.r2_oob:.0%} of the metric's variance out of bag (R² = {imp.r2_oob:.2f}).",
+             "Each share is the fraction of the metric's variance due to that parameter alone; "
+             f"the bar shows the middle {imp.confidence:.0%} of the forest's trees, clipped to "
+             "[0, 1]. What is left over is interactions."]
+    if imp.r2_oob < 0.1:
+        notes.append("Warning: the forest predicts the metric poorly (R² < 0.1); these shares "
+                     "describe noise rather than the parameters' effect.")
+    return Section(key="importance", title=title,
+                   data={"rows": tuple(rows), "r2": imp.r2_oob, "result": imp},
+                   notes=tuple(notes))
+
+
+def decomposition_section(trials: Trials, model: str | None, seed: int = 0) -> Section:
+    """Model change vs tuning vs noise, with intervals, and the seed's SD and range figures."""
+    from hpstudy.stats import decompose
+
+    title = "Model change vs tuning vs noise"
+    try:
+        dec = decompose(trials, model=model, seed=seed)
+    except ConfigError as exc:
+        return Section(key="decomposition", title=title,
+                       reason=f"The variance decomposition could not be computed: {exc}.")
+    shares = dec.shares
+    label = {"model": "model change", "tuning": "tuning", "folds": "noise: folds",
+             "residual": "noise: residual"}
+    parts = [f"{label[k]} {shares[k]:.0%}" for k in dec.sources if math.isfinite(shares[k])]
+    notes = [f"Of the variance of {dec.metric} over {dec.n_configs} configurations x "
+             f"{dec.n_folds} folds: " + ", ".join(parts) + "."]
+    if dec.model_kind == "fixed":
+        notes.append("With fewer than 5 architectures the model effect is the spread of their "
+                     "means, not a random variance; its interval is wide.")
+    elif dec.model_kind == "absent":
+        notes.append("One architecture only: there is no model-change component.")
+    if dec.dropped:
+        notes.append(f"{dec.dropped} configuration(s) without every fold were left out.")
+    notes.append(f"Intervals at {dec.confidence:.0%}: {dec.fit.interval_method}.")
+    return Section(key="decomposition", title=title, data=dec, notes=tuple(notes))
+
+
+def distributions_section(trials: Trials, model: str | None) -> Section:
+    """Per model: the configurations' mean scores, and its best configuration on each fold."""
+    title = "Scores per model across folds"
+    m = score_matrix(trials)
+    if m.scores.size == 0:
+        return Section(key="distributions", title=title,
+                       reason="No trial completed every fold, so there is no distribution to show.")
+    by_number = {t.number: t for t in trials}
+    labels = [str(by_number[int(n)].params.get(model, "all")) if model else "all"
+              for n in m.numbers]
+    sign = trials.goal.sign
+    means = m.scores.mean(axis=1)
+    models: dict[str, dict[str, Any]] = {}
+    for lab in sorted(set(labels)):
+        idx = np.flatnonzero(np.array(labels) == lab)
+        best = idx[int(np.argmax(sign * means[idx]))]
+        models[lab] = {"means": means[idx], "numbers": m.numbers[idx],
+                       "best": int(m.numbers[best]), "best_folds": m.scores[best]}
+    notes = [f"{len(m.numbers)} configurations scored on every one of {len(m.folds)} folds."]
+    if m.scores.shape[1] < 2:
+        notes.append("One fold per configuration: the fold-to-fold spread cannot be shown.")
+    return Section(key="distributions", title=title,
+                   data={"models": models, "folds": m.folds, "metric": trials.metric},
+                   notes=tuple(notes))
+
+
+def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
+           confidence: float) -> tuple[list[str], dict[str, Any]]:
+    from hpstudy.stats import bayesian_ttest, bbc_cv, corrected_ttest
+
+    goal, sign = trials.goal, trials.goal.sign
+    means = m.scores.mean(axis=1)
+    order = np.argsort(-sign * means, kind="stable")
+    b, r = int(order[0]), int(order[1])
+    nb, nr = int(m.numbers[b]), int(m.numbers[r])
+    ratio = m.test_train_ratio
+    k = m.scores.shape[1]
+    out: dict[str, Any] = {"best": (nb, float(means[b])), "runner_up": (nr, float(means[r]))}
+    ci = mean_interval(m.scores[b], ratio, confidence)
+    text = [f"Trial {nb} has the best mean {trials.metric}, {units.value(means[b])}"
+            + (f" ({confidence:.0%} interval {units.value(ci[0])} to {units.value(ci[1])} over "
+               f"{k} folds)" if ci else "")
+            + f"; the runner-up, trial {nr}, has {units.value(means[r])} "
+              f"({units.diff(sign * (means[b] - means[r]))} behind)."]
+    diff = sign * (m.scores[b] - m.scores[r])  # > 0: the best is better
+    if k >= 2 and ratio is not None and np.ptp(diff) > 0:
+        tt = corrected_ttest(diff, np.zeros_like(diff), test_train_ratio=ratio,
+                             alternative="greater", confidence=confidence)
+        by = bayesian_ttest(diff, np.zeros_like(diff), rope=rope, test_train_ratio=ratio,
+                            confidence=confidence)
+        out.update(ttest=tt, bayes=by)
+        rope_txt = units.diff(rope)
+        text.append(f"Trial {nb} is better than trial {nr} with probability "
+                    f"{by.prob_positive:.2f}; the difference is within {rope_txt} (practically "
+                    f"equivalent) with probability {by.prob_equivalent:.2f}, and trial {nb} is "
+                    f"better by more than {rope_txt} with probability {by.prob_a_better:.2f} "
+                    "(Bayesian correlated t-test).")
+        text.append(f"The difference is {units.diff(tt.mean_difference)} ({confidence:.0%} "
+                    f"interval {units.diff(tt.interval[0])} to {units.diff(tt.interval[1])}); the "
+                    f"corrected t-test gives p = {tt.p_value:.2g} for 'trial {nb} is better'"
+                    + (", so the ranking could be luck." if tt.p_value > 0.05 else "."))
+    elif k < 2:
+        text.append("With one evaluation per trial there is no paired comparison: evaluate on "
+                    "folds to know whether the difference is real.")
+    elif ratio is None:
+        text.append("One fold per repeat: the overlap of training sets is unknown, so no test.")
+    else:
+        text.append("The two differ by the same amount on every fold; no test is needed.")
+    if k >= 3:
+        sel = bbc_cv(m.scores, goal=goal, confidence=confidence, seed=seed)
+        out["selection"] = sel
+        fair = (f"A fair estimate of what the chosen configuration will score is "
+                f"{units.value(sel.estimate)} ({confidence:.0%} interval "
+                f"{units.value(sel.interval[0])} to {units.value(sel.interval[1])}; BBC-CV).")
+        if sel.optimism > 0 and units.diff(sel.optimism) != units.diff(0.0):
+            text.append(f"The best score is about {units.diff(sel.optimism)} optimistic (winner's "
+                        f"curse): choosing the best of {m.scores.shape[0]} configurations on the "
+                        f"same {k} folds favours the lucky one. " + fair)
+        else:
+            text.append("The best score shows no measurable optimism (winner's curse): the "
+                        "best configuration wins on every resample of the folds. " + fair)
+    else:
+        text.append("The winner's curse needs at least 3 folds to be estimated.")
+    return text, out
+
+
+def comparison_section(trials: Trials, *, rope: float | None = None, seed: int = 0,
+                       confidence: float = 0.95) -> Section:
+    """Best vs runner-up in words, and the winner's curse."""
+    title = "Best vs runner-up"
+    m = score_matrix(trials)
+    if m.scores.shape[0] < 2:
+        return Section(key="comparison", title=title,
+                       reason=f"Comparing needs at least 2 trials that completed every fold "
+                              f"(have {m.scores.shape[0]}).")
+    units = Units.of(trials)
+    if rope is None:  # 1 point, or 1% of the best mean for other metrics
+        best = float(np.max(np.abs(m.scores.mean(axis=1))))
+        rope = 0.01 if units.points else (0.01 * best if best > 0 else 0.01)
+    text, out = _words(trials, m, units, rope, seed, confidence)
+    out["sentences"] = tuple(text)
+    return Section(key="comparison", title=title, data=out, notes=(units.note,))
