@@ -58,13 +58,10 @@ def fold_seed(seed: int, cv_repeat: int, split: int, seed_repeat: int) -> int:
     return int(state[0] >> 1)
 
 
-def _index_array(name: str):
-    def convert(value: Any) -> np.ndarray:
-        arr = as_index_array(name, value)
-        arr.setflags(write=False)
-        return arr
-
-    return convert
+def _read_only_indices(name: str, value: Any) -> np.ndarray:
+    arr = as_index_array(name, value)
+    arr.setflags(write=False)
+    return arr
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -109,8 +106,8 @@ class Fold:
     split: int = attrs.field(converter=lambda v: check_int("split", v, 0))
     repeat: int = attrs.field(converter=lambda v: check_int("repeat", v, 0))
     seed: int = attrs.field(converter=lambda v: check_seed(v))
-    train: np.ndarray = attrs.field(converter=_index_array("train"), repr=False)
-    val: np.ndarray = attrs.field(converter=_index_array("val"), repr=False)
+    train: np.ndarray = attrs.field(converter=lambda v: _read_only_indices("train", v), repr=False)
+    val: np.ndarray = attrs.field(converter=lambda v: _read_only_indices("val", v), repr=False)
     cv_repeat: int = attrs.field(default=0, converter=lambda v: check_int("cv_repeat", v, 0))
     seed_repeat: int = attrs.field(default=0, converter=lambda v: check_int("seed_repeat", v, 0))
 

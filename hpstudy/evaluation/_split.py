@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -36,9 +36,9 @@ def group_kfold_shuffles() -> bool:
     return "shuffle" in inspect.signature(GroupKFold).parameters
 
 
-def chunk_passes(pairs: Iterator[Pair], n_repeats: int, n_splits: int) -> list[list[Pair]]:
-    pairs = list(pairs)
-    out = [pairs[r * n_splits : (r + 1) * n_splits] for r in range(n_repeats)]
+def chunk_passes(pairs: Iterable[Pair], n_repeats: int, n_splits: int) -> list[list[Pair]]:
+    listed = list(pairs)
+    out = [listed[r * n_splits : (r + 1) * n_splits] for r in range(n_repeats)]
     for passes in out:
         for split, (_, val) in enumerate(passes):
             if len(val) == 0:

@@ -150,7 +150,7 @@ def _as_hashes(name: str, hashes: Any) -> np.ndarray:
         if values.ndim != 1:
             raise ConfigError(f"{name}: must be 1-D (got shape {values.shape})")
         for pos, v in enumerate(values):
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= v < 2**64:
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= int(v) < 2**64:
                 raise ConfigError(f"{name}[{pos}]: must be an integer in [0, 2**64) (got {v!r})")
         arr = np.array([int(v) for v in values], dtype=np.uint64)
     if arr.ndim != 1:

@@ -35,7 +35,7 @@ def _import_keras() -> Any:
         import keras
     except ImportError:  # pragma: no cover - Keras 2 ships inside TensorFlow only
         try:
-            from tensorflow import keras  # type: ignore[no-redef]
+            from tensorflow import keras
         except ImportError as exc:
             raise ImportError(
                 "hpstudy.integrations.keras needs Keras: pip install 'hpstudy[example]' "
@@ -84,7 +84,7 @@ _DOC = """A Keras callback that reports each epoch's metric to the study.
 def _build_class() -> type:
     keras = _import_keras()
 
-    class HpstudyCallback(keras.callbacks.Callback):
+    class HpstudyCallback(keras.callbacks.Callback):  # type: ignore[name-defined]
         __doc__ = _DOC
 
         def __init__(self, ctx: Any, monitor: str = "val_accuracy", *,

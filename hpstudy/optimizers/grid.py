@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = ["GridSearch"]
 
 
-def _key(params: dict[str, Any], names: tuple[str, ...]) -> str:
+def _key(params: Mapping[str, Any], names: tuple[str, ...]) -> str:
     return json.dumps([params.get(name) for name in names])
 
 

@@ -226,8 +226,7 @@ def _replay(maps: list[_Map], trials: Trials) -> tuple[list, list]:
         except (KeyError, ValueError, TypeError):
             continue
         v = t.value
-        ok = v is not None and math.isfinite(v)
-        rows.append((t.state, x, -sign * v if ok else None))
+        rows.append((t.state, x, -sign * v if v is not None and math.isfinite(v) else None))
     complete = [v for s, _, v in rows if s is TrialState.COMPLETE and v is not None]
     X, y = [], []
     for state, x, v in rows:
