@@ -13,6 +13,13 @@ is an amortised cost. scikit-optimize goes through :class:`SkoptOptimizer`
 round of ``skopt.Optimizer.ask/tell``), with fewer rounds and up to
 ``--skopt-max`` trials because it is slow. Optuna's TPE gets its history with
 ``add_trials``. Ratios are measured in the same run.
+
+``--failed`` measures instead what a failed trial costs the GP's warm-start
+chain: N trials of which every tenth FAILED (imputed with the worst value),
+one warm ask at N - 1 as in a running study, then the trial N - 1 comes back
+with a new worst value (which changes what the failed trials are imputed
+with) and the next ask is timed, beside the same ask when the new value is
+not a new worst.
 """
 
 from __future__ import annotations
@@ -50,6 +57,31 @@ def time_hpstudy(opt, pb: Problem, n: int, rounds: int, warm: bool) -> list[floa
     return out
 
 
+def time_new_worst(pb: Problem, n: int, new_worst: bool, fail_every: int = 10) -> float:
+    """Seconds of one warm ask after trial N - 1 ends (a new worst value or not)."""
+    trials = [Trial(number=t.number, params=t.params, state=TrialState.FAILED)
+              if t.number % fail_every == fail_every - 1 else t for t in _history(pb, n - 1)]
+    opt = GPOptimizer()
+    p = opt.ask(pb.space, Trials(trials, goal=Goal.MINIMIZE), 1, np.random.default_rng(n))[0]
+    worst = max(t.value for t in trials if t.value is not None)
+    value = worst + 1.0 if new_worst else min(pb.f(p), worst)
+    trials.append(Trial(number=n - 1, params=p, state=TrialState.COMPLETE, value=value))
+    t0 = time.perf_counter()
+    opt.ask(pb.space, Trials(trials, goal=Goal.MINIMIZE), 1, np.random.default_rng(n + 1))
+    return time.perf_counter() - t0
+
+
+def failed_table(problems: list[str], sizes: list[int]) -> None:
+    """Print the cost of a new worst value when some trials failed (see the module notes)."""
+    print("seconds of one GP ask after a trial ends, every tenth trial FAILED (imputed worst)")
+    print(f"{'problem':<10} {'N':>5} {'not a new worst':>16} {'a new worst':>12}")
+    for name in problems:
+        pb = PROBLEMS[name]
+        for n in sizes:
+            same, worse = time_new_worst(pb, n, False), time_new_worst(pb, n, True)
+            print(f"{name:<10} {n:>5} {same:>16.3f} {worse:>12.3f}", flush=True)
+
+
 def time_tpe(pb: Problem, n: int, rounds: int) -> list[float]:
     import optuna
     from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
@@ -85,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--skopt-rounds", type=int, default=2)
     ap.add_argument("--skopt-max", type=int, default=300,
                     help="largest N at which scikit-optimize is timed")
+    ap.add_argument("--failed", action="store_true",
+                    help="time the ask after a new worst value with failed trials imputed")
     args = ap.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
     rounds, skopt_rounds = args.rounds, args.skopt_rounds
@@ -94,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in problems:
         if name not in PROBLEMS:
             ap.error(f"--problems: unknown problem {name!r}")
+    if args.failed:
+        failed_table(problems, [n for n in sizes if n > 1])
+        return 0
     print("seconds per ask+tell (ours: mean over rounds, amortising refits; median in brackets)")
     print(f"{'problem':<10} {'N':>5} {'ours':>18} {'skopt':>9} {'TPE':>8} "
           f"{'skopt/ours':>11} {'TPE/ours':>9}")

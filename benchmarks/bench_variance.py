@@ -51,18 +51,29 @@ def coverage(n_draws: int = 200, n_unbalanced: int = 40, n_boot: int = 100) -> N
 
     from hpstudy.stats import decompose
 
-    truth = {"model": 0.02**2 / 2, "tuning": 0.03**2, "folds": 0.01**2, "residual": 0.02**2}
-    hits = dict.fromkeys(truth, 0)
+    # effects 0 and -0.02: over the design's scores they vary by 0.01^2 (sum((a-a_bar)^2)/k);
+    # their unbiased spread sum((a-a_bar)^2)/(k-1) is 0.02^2/2
+    truth = {"model": 0.01**2, "tuning": 0.03**2, "folds": 0.01**2, "residual": 0.02**2}
+    hits = dict.fromkeys([*truth, "model spread"], 0)
+    shares = []
     for seed in range(n_draws):
         frame = simulate_study(model_effects=(0.0, -0.02), configs_per_model=20, n_folds=5,
                                tuning_sd=0.03, fold_sd=0.01, noise_sd=0.02, seed=seed)
         d = decompose(frame, n_boot=10)
         for k, v in truth.items():
             hits[k] += d.sources[k][1] <= v <= d.sources[k][2]
+        hits["model spread"] += d.model_spread[1] <= 0.02**2 / 2 <= d.model_spread[2]
+        shares.append([d.shares[k] for k in truth])
+    true_total = sum(truth.values())
+    mean = np.mean(shares, axis=0)
     print(f"\ncoverage of 95% intervals, decompose() on {n_draws} simulated studies "
           "(2 models fixed, 20 configs each, 5 folds; closed form, MLS intervals):")
-    for k, h in hits.items():
-        print(f"  {k:<9} {h / n_draws:.3f}")
+    print(f"  {'source':<12} {'coverage':>8} {'mean share':>10} {'true share':>10}")
+    for i, (k, h) in enumerate(hits.items()):
+        if k in truth:
+            print(f"  {k:<12} {h / n_draws:>8.3f} {mean[i]:>10.3f} {truth[k] / true_total:>10.3f}")
+        else:
+            print(f"  {k:<12} {h / n_draws:>8.3f}")
     # unbalanced one-way design: MixedLM + parametric bootstrap percentile intervals
     sizes = np.array([2, 3, 3, 4, 5, 5, 6, 8])
     groups = np.repeat(np.arange(len(sizes)), sizes)

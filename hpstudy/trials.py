@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, overload
 
 import attrs
@@ -47,8 +48,39 @@ class Goal(enum.Enum):
         return 1.0 if self is Goal.MAXIMIZE else -1.0
 
 
-def _frozen_dict(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return dict(value or {})
+def _frozen_dict(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy: the caller's dict stays theirs, the record's cannot change."""
+    return MappingProxyType(dict(value or {}))
+
+
+def _dict_repr(value: Mapping[str, Any]) -> str:
+    return repr(dict(value))
+
+
+def _mapping_field(**kwargs: Any) -> Any:
+    """An attrs field holding a read-only mapping (``types.MappingProxyType``)."""
+    return attrs.field(converter=_frozen_dict, repr=_dict_repr, **kwargs)
+
+
+class _ReadOnlyMappings:
+    """Pickling for frozen records whose mappings are ``MappingProxyType`` (not picklable).
+
+    The state holds plain dicts; restoring wraps them again.
+    """
+
+    __slots__ = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        cls: Any = type(self)  # an attrs class deriving from this mixin
+        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType)
+                         else v) for f in attrs.fields(cls)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        cls: Any = type(self)
+        fields = attrs.fields_dict(cls)
+        for name, v in state.items():
+            read_only = fields[name].converter is _frozen_dict
+            object.__setattr__(self, name, _frozen_dict(v) if read_only else v)
 
 
 @attrs.frozen(kw_only=True)
@@ -99,8 +131,8 @@ class StopDecision:
     fold: int | None = None
 
 
-@attrs.frozen(kw_only=True)
-class FoldResult:
+@attrs.frozen(kw_only=True, getstate_setstate=False)  # _ReadOnlyMappings pickles
+class FoldResult(_ReadOnlyMappings):
     """The outcome of one evaluation task (one fold of one repeat) of a trial.
 
     Attributes
@@ -113,8 +145,9 @@ class FoldResult:
         The seed handed to the objective through ``ctx.seed``.
     state : TrialState
         COMPLETE, PRUNED or FAILED.
-    metrics : dict of str to float
-        What the objective returned (empty when it failed).
+    metrics : mapping of str to float
+        What the objective returned (empty when it failed); read-only
+        (``dict(result.metrics)`` gives a copy to change).
     error : str or None
         Why the task failed, if it did.
     duration : float
@@ -125,28 +158,31 @@ class FoldResult:
     repeat: int = 0
     seed: int
     state: TrialState
-    metrics: dict[str, float] = attrs.field(factory=dict, converter=_frozen_dict)
+    metrics: Mapping[str, float] = _mapping_field(factory=dict)
     error: str | None = None
     duration: float = 0.0
 
 
-@attrs.frozen(kw_only=True)
-class Trial:
+@attrs.frozen(kw_only=True, getstate_setstate=False)  # _ReadOnlyMappings pickles
+class Trial(_ReadOnlyMappings):
     """One configuration of hyperparameters and everything that happened to it.
 
     Attributes
     ----------
     number : int
         Position in the study, from 0.
-    params : dict
-        The parameters (flat names, see :class:`hpstudy.SearchSpace`).
+    params : mapping
+        The parameters (flat names, see :class:`hpstudy.SearchSpace`). Read-only,
+        like every mapping of a record (a ``types.MappingProxyType``: it compares
+        equal to a dict with the same items; ``dict(trial.params)`` gives a copy
+        to change).
     state : TrialState
         Where it stands.
     value : float or None
         The primary metric: the mean over folds when COMPLETE, the last
         reported value when PRUNED, None when FAILED or RUNNING.
-    metrics : dict of str to float
-        Every returned metric, averaged over the completed folds.
+    metrics : mapping of str to float
+        Every returned metric, averaged over the completed folds (read-only).
     folds : tuple of FoldResult
         One record per finished evaluation task, in (repeat, fold) order.
     reports : tuple of Report
@@ -162,10 +198,10 @@ class Trial:
     """
 
     number: int
-    params: dict[str, Any] = attrs.field(converter=_frozen_dict)
+    params: Mapping[str, Any] = _mapping_field()
     state: TrialState = TrialState.RUNNING
     value: float | None = None
-    metrics: dict[str, float] = attrs.field(factory=dict, converter=_frozen_dict)
+    metrics: Mapping[str, float] = _mapping_field(factory=dict)
     folds: tuple[FoldResult, ...] = ()
     reports: tuple[Report, ...] = ()
     decisions: tuple[StopDecision, ...] = ()
@@ -210,10 +246,6 @@ class Trials(Sequence[Trial]):
         self.metric = metric
         self.goal = Goal(goal)
 
-    @overload
-    def __getitem__(self, index: int) -> Trial: ...
-    @overload
-    def __getitem__(self, index: slice) -> Trials: ...
     @classmethod
     def _from_ordered(cls, trials: tuple[Trial, ...], metric: str, goal: Goal) -> Trials:
         """Wrap trials already in number order (the replay's), skipping the order check."""
@@ -221,6 +253,10 @@ class Trials(Sequence[Trial]):
         out._trials, out.metric, out.goal = trials, metric, goal
         return out
 
+    @overload
+    def __getitem__(self, index: int) -> Trial: ...
+    @overload
+    def __getitem__(self, index: slice) -> Trials: ...
     def __getitem__(self, index):
         if isinstance(index, slice):
             return Trials(self._trials[index], metric=self.metric, goal=self.goal)

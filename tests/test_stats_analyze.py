@@ -55,3 +55,58 @@ def test_analyze_validation():
         analyze([1, 2, 3])
     with pytest.raises(ConfigError, match="goal"):
         analyze(simulate_study(), goal="up")
+
+
+def _tiny_objective(params, ctx):
+    """A score with an architecture effect (when there is one), a tuning effect and noise."""
+    import numpy as np
+
+    rng = np.random.default_rng(ctx.seed)
+    arch = {"small": 0.0, "big": 0.05}.get(params.get("Backbone"), 0.0)
+    return 0.8 + arch - (params["lr"] - 0.3) ** 2 + 0.01 * ctx.fold.index + rng.normal(0, 0.01)
+
+
+def _run_study(space: dict, n_trials: int = 12) -> Trials:
+    import hpstudy
+    from hpstudy.evaluation import kfold
+
+    study = hpstudy.Study(hpstudy.SearchSpace(space), seed=1, folds=kfold(30, n_splits=3))
+    return study.run(_tiny_objective, n_trials=n_trials)
+
+
+def test_analyze_an_ordinary_study_has_a_single_architecture():
+    """Issue 8 #3: no 'model_name' parameter used to raise "no column 'model_name'"."""
+    import hpstudy
+
+    trials = _run_study({"lr": hpstudy.Real(0.0, 1.0),
+                         "optimizer": hpstudy.Categorical(["adam", "sgd"])})
+    a = hpstudy.analyze(trials)
+    assert a.model is None and a.decomposition.model_kind == "absent"
+    assert a.notes[0].startswith("single architecture")
+    assert "single architecture" in a.summary()
+    assert a.decomposition.notes[0].startswith("single architecture")
+
+
+def test_analyze_detects_a_parameter_named_like_a_model():
+    import hpstudy
+
+    trials = _run_study({"lr": hpstudy.Real(0.0, 1.0),
+                         "Backbone": hpstudy.Categorical(["small", "big"])}, n_trials=16)
+    a = hpstudy.analyze(trials)
+    assert a.model == "Backbone" and a.decomposition.model_kind == "fixed"
+    assert "'Backbone' (detected" in a.notes[0]
+    assert set(a.decomposition.best_per_model) == {"small", "big"}
+    single = hpstudy.analyze(trials, model=None)  # told: one architecture
+    assert single.model is None and single.decomposition.model_kind == "absent"
+
+
+def test_model_detection_rules():
+    frame = simulate_study(configs_per_model=4, n_folds=3)
+    # a real-valued parameter named "model" is no architecture
+    a = analyze(frame.rename(columns={"params.model_name": "params.arch",
+                                      "params.learning_rate": "params.model"}))
+    assert a.model == "arch"
+    with pytest.raises(ConfigError, match="several parameters look like the architecture"):
+        analyze(frame.assign(**{"params.network": "n1"}))
+    with pytest.raises(ConfigError, match="model: no column 'arch'"):
+        analyze(frame, model="arch")

@@ -28,3 +28,35 @@ def test_import_is_light():
             "'matplotlib') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_numpy_numbers_are_accepted_and_bools_refused_alike():
+    """Issue 8 #12c: numpy integers and floats work wherever Python ones do."""
+    import numpy as np
+    import pytest
+
+    from hpstudy.errors import ConfigError
+
+    frame = stats.simulate_study(configs_per_model=np.int64(4), n_folds=np.int64(4),
+                                 tuning_sd=np.float32(0.03), seed=np.int64(1))
+    d = stats.decompose(frame, random_model_min=np.int64(3), n_boot=np.int64(20),
+                        confidence=np.float32(0.9))
+    assert d.n_configs == 8 and d.confidence == pytest.approx(0.9)
+    scores = frame.pivot(index="number", columns="fold", values="value").to_numpy()
+    assert stats.bbc_cv(scores, n_boot=np.int64(20)).n_boot == 20
+    a, b = scores[0], scores[1]
+    stats.corrected_ttest(a, b, n_train=np.int64(30), n_test=np.int64(10))
+    stats.corrected_ttest(a, b, test_train_ratio=np.float64(0.25))
+    stats.bayesian_ttest(a, b, rope=np.float32(0.01), test_train_ratio=np.float32(0.25))
+    assert stats.proportion_interval(np.int64(3), np.int64(4)).n == 4
+    imp = stats.importance(frame, n_trees=np.int64(4), seed=np.int64(0))
+    assert set(imp.shares) == {"model_name", "learning_rate", "optimizer"}
+    for call, match in ((lambda: stats.decompose(frame, n_boot=True), "n_boot: must be an integer"),
+                        (lambda: stats.decompose(frame, confidence=True), "confidence"),
+                        (lambda: stats.bayesian_ttest(a, b, rope=True, test_train_ratio=0.2),
+                         "rope: must be a number"),
+                        (lambda: stats.corrected_ttest(a, b, test_train_ratio="0.2"),
+                         "test_train_ratio: must be a number"),
+                        (lambda: stats.simulate_study(n_folds=2.0), "n_folds: must be an integer")):
+        with pytest.raises(ConfigError, match=match):
+            call()

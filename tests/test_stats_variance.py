@@ -88,7 +88,9 @@ def test_decompose_recovers_known_components():
     for key, truth in (("tuning", 0.03**2), ("residual", 0.02**2), ("folds", 0.01**2)):
         est, lo, hi = d.sources[key]
         assert lo <= truth <= hi, (key, est, lo, hi)
-    assert d.sources["model"][1] <= 0.02**2 / 2 <= d.sources["model"][2]
+    # design scale: effects +-0.01 over the scores vary by 0.01^2; the unbiased spread is 2x
+    assert d.sources["model"][1] <= 0.01**2 <= d.sources["model"][2]
+    assert d.model_spread[1] <= 0.02**2 / 2 <= d.model_spread[2]
     assert set(d.best_per_model) == {"M0", "M1"}
     assert d.across_models is not None and d.across_models.n == 2
     assert abs(sum(d.shares.values()) - 1) < 1e-12
@@ -158,3 +160,75 @@ def test_mixedlm_singular_hessian_falls_back_to_profile_fit():
     est, se = r.fixed["Intercept"]
     assert est == pytest.approx(y.mean(), rel=1e-4)
     assert se == pytest.approx(np.std(y, ddof=1) / np.sqrt(len(y)), rel=1e-3)
+
+
+_SDS = {"tuning_sd": 0.03, "fold_sd": 0.01, "noise_sd": 0.02}
+_KEYS = ("model", "tuning", "folds", "residual")
+
+
+def _design_shares(effects, sds=_SDS, weights=None) -> np.ndarray:
+    """True shares of one score's variance: fixed effects vary by sum(w (a - a_bar)^2)."""
+    a = np.asarray(effects, dtype=float)
+    w = np.full(len(a), 1 / len(a)) if weights is None else np.asarray(weights) / np.sum(weights)
+    v = np.array([w @ (a - w @ a) ** 2, sds["tuning_sd"] ** 2, sds["fold_sd"] ** 2,
+                  sds["noise_sd"] ** 2])
+    return v / v.sum()
+
+
+def _mean_shares(effects, n_studies, configs, n_folds, sds=_SDS, **kw):
+    got = []
+    for seed in range(n_studies):
+        frame = simulate_study(model_effects=effects, configs_per_model=configs, n_folds=n_folds,
+                               seed=seed, **sds)
+        d = decompose(frame, n_boot=10, **kw)
+        got.append([d.shares[k] for k in _KEYS])
+    got = np.array(got)
+    return got.mean(axis=0), got.std(axis=0, ddof=1) / np.sqrt(n_studies), d
+
+
+def test_model_share_is_a_share_of_one_scores_variance():
+    """Issue 8 #2: 2 architectures 0 / -0.08, tuning sd 0.03, noise 0.02: model share 0.552."""
+    sds = {"tuning_sd": 0.03, "fold_sd": 0.0, "noise_sd": 0.02}
+    truth = _design_shares((0.0, -0.08), sds)
+    assert truth[0] == pytest.approx(0.552, abs=1e-3)
+    mean, se, d = _mean_shares((0.0, -0.08), 30, 40, 5, sds)
+    assert d.model_kind == "fixed"
+    assert abs(mean[0] - truth[0]) <= 2 * se[0], (mean, truth, se)  # was 0.708 (k/(k-1) too big)
+    assert sum(d.shares.values()) == pytest.approx(1.0)
+    assert d.total == pytest.approx(sum(v[0] for v in d.sources.values()))
+    # the unbiased spread sum((a - a_bar)^2)/(k-1) is kept apart, k/(k-1) = 2 times the source
+    assert np.allclose(d.model_spread, [2 * v for v in d.sources["model"]])
+    assert "unbiased spread" in d.summary()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [2, 3, 4, 8])
+def test_shares_match_the_designs_true_shares_over_200_studies(k):
+    """Fixed model factor with k known effects: every share within 2 SE of the truth."""
+    effects = np.linspace(0.0, -0.06, k)
+    mean, se, d = _mean_shares(effects, 200, 240 // k, 10, random_model_min=9)
+    assert d.model_kind == "fixed"
+    truth = _design_shares(effects)
+    assert np.all(np.abs(mean - truth) <= 2 * se), (k, mean, truth, se)
+
+
+def test_fixed_model_source_weights_architectures_by_their_scores():
+    """Unequal configurations per architecture: sum(n_i (a_i - a_bar_w)^2) / n."""
+    effects = (0.0, -0.08, 0.02)
+    tiny = {"tuning_sd": 1e-5, "fold_sd": 1e-5, "noise_sd": 1e-5}
+    frame = simulate_study(model_effects=effects, configs_per_model=10, n_folds=4, seed=3, **tiny)
+    frame = frame[~frame["number"].isin(range(5))]  # M0 keeps 5 configurations of 10
+    d = decompose(frame)
+    assert d.fit.solver == "balanced" and d.model_kind == "fixed"
+    w = np.array([5, 10, 10]) / 25
+    a = np.array(effects)
+    assert d.sources["model"][0] == pytest.approx(w @ (a - w @ a) ** 2, rel=1e-3)
+
+
+def test_constant_metric_gives_nan_shares_not_an_error():
+    frame = simulate_study(configs_per_model=4, n_folds=3).assign(value=0.5)
+    d = decompose(frame)
+    assert d.total == 0 and all(np.isnan(v) for v in d.shares.values())
+    assert "constant" in d.summary()
+    assert all(np.isnan(v) for v in d.fit.shares.values())  # ZeroDivisionError before
+    assert "nan%" in d.fit.summary()

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._anova import Stratum, fit_balanced, term_codes
 from hpstudy.stats._mixed import BOUNDARY_RTOL, fit_mixedlm, parametric_bootstrap
@@ -94,11 +95,15 @@ class VarianceComponents(ResultBase):
 
     @property
     def shares(self) -> dict[str, float]:
-        """Each component's (and ``"Residual"``'s) fraction of :attr:`total`."""
+        """Each component's (and ``"Residual"``'s) fraction of :attr:`total`.
+
+        Fixed factors are no part of the total (see :attr:`fixed_spread`). All
+        NaN when the total is 0 (a constant response) or not finite.
+        """
         tot = self.total
-        out = {k: max(v, 0.0) / tot for k, v in self.components.items()}
-        out["Residual"] = max(self.residual, 0.0) / tot
-        return out
+        ok = math.isfinite(tot) and tot > 0
+        values = {**self.components, "Residual": self.residual}
+        return {k: (max(v, 0.0) / tot if ok else math.nan) for k, v in values.items()}
 
     @property
     def sd(self) -> dict[str, float]:
@@ -270,8 +275,7 @@ def variance_components(
     if method == "anova" and solver == "mixedlm":
         raise ConfigError("method: 'anova' needs solver 'auto' or 'balanced' (got 'mixedlm')")
     conf = _check_confidence(confidence)
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
-        raise ConfigError(f"n_boot: must be an integer >= 0 (got {n_boot!r})")
+    n_boot = check_int("n_boot", n_boot, minimum=0)
     terms, codes = _validate(data, response, random, nested, fixed)
     y = data[response].to_numpy(dtype=float)
     n = len(y)

@@ -8,7 +8,11 @@ import numpy as np
 from hpstudy.errors import ConfigError
 from hpstudy.trials import Goal
 
-__all__ = ["StudyData", "study_data"]
+__all__ = ["MODEL_NAMES", "StudyData", "resolve_model", "study_data"]
+
+#: Parameter names read as "the architecture" when ``model="auto"`` (case-insensitive).
+MODEL_NAMES = ("model", "model_name", "model_type", "arch", "architecture", "network",
+               "net", "backbone")
 
 
 @attrs.frozen(kw_only=True)
@@ -24,10 +28,50 @@ class StudyData:
     numbers: np.ndarray
     folds: tuple[tuple[int, int], ...]
     models: np.ndarray | None  # model label of each configuration
+    model: str | None  # the parameter (or column) naming the architecture, None if single
+    model_note: str  # which architecture column was used, and why
     params: object  # pandas DataFrame of the configurations' parameters (one row each)
     goal: Goal
     metric: str
     dropped: int
+
+
+def resolve_model(frame, model: str | None) -> tuple[str | None, str]:
+    """The column naming the architecture, and a note saying which and why.
+
+    ``model`` is a parameter name (``params.<model>`` or a plain column), None for
+    a single architecture, or ``"auto"``: a categorical (non-float) parameter named
+    like one of :data:`MODEL_NAMES`, else a single architecture.
+    """
+    if model is None:
+        return None, "single architecture (model=None)"
+    if not isinstance(model, str):
+        raise ConfigError(f"model: must be a parameter name, 'auto' or None (got {model!r})")
+    if model != "auto":
+        col = f"params.{model}" if f"params.{model}" in frame.columns else model
+        if col not in frame.columns:
+            raise ConfigError(f"model: no column {model!r} or 'params.{model}' in the trials")
+        return col, f"architecture: parameter {model!r} (given)"
+    import pandas as pd
+
+    found = []
+    for col in frame.columns:
+        name = str(col)[len("params."):] if str(col).startswith("params.") else None
+        if name is None or name.lower() not in MODEL_NAMES:
+            continue
+        values = frame[col].dropna()
+        if pd.api.types.is_float_dtype(values.dtype):
+            continue  # a real-valued parameter is no choice of architecture
+        found.append((col, name))
+    if len(found) > 1:
+        names = ", ".join(repr(n) for _, n in found)
+        raise ConfigError(f"model: several parameters look like the architecture ({names}); "
+                          "pass model=NAME, or model=None for a single architecture")
+    if found:
+        col, name = found[0]
+        return col, f"architecture: parameter {name!r} (detected by its name)"
+    return None, ("single architecture: no categorical parameter named like a model "
+                  f"({', '.join(MODEL_NAMES)}); pass model=NAME to name it")
 
 
 def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=None) -> StudyData:
@@ -62,11 +106,7 @@ def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=N
     fold = df["fold"].to_numpy() if "fold" in df.columns else np.zeros(len(df), dtype=int)
     repeat = df["repeat"].to_numpy() if "repeat" in df.columns else np.zeros(len(df), dtype=int)
     df = df.assign(_fold=list(zip(repeat.tolist(), fold.tolist(), strict=True)))
-    model_col = None
-    if model is not None:
-        model_col = f"params.{model}" if f"params.{model}" in df.columns else model
-        if model_col not in df.columns:
-            raise ConfigError(f"model: no column {model!r} or 'params.{model}' in the trials")
+    model_col, model_note = resolve_model(df, model)
     table = df.pivot_table(index="number", columns="_fold", values="value", aggfunc="mean")
     all_folds = table.columns.tolist()
     complete = table.dropna(axis=0, how="any")
@@ -82,5 +122,7 @@ def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=N
     return StudyData(
         scores=complete.to_numpy(dtype=float), numbers=numbers,
         folds=tuple(tuple(f) for f in all_folds), models=models, params=params,
+        model=None if model_col is None else model_col.removeprefix("params."),
+        model_note=model_note,
         goal=goal, metric=str(metric if metric is not None else "value"), dropped=int(dropped),
     )

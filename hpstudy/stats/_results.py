@@ -10,8 +10,10 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from numbers import Integral, Real
 
 import attrs
+import numpy as np
 
 __all__ = ["ResultBase", "Table", "fmt"]
 
@@ -20,11 +22,12 @@ def fmt(value: object, digits: int = 4) -> str:
     """Format a number with ``digits`` significant digits (other values with ``str``)."""
     if value is None:
         return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, Integral):
+        return str(int(value))
+    if isinstance(value, Real):
+        value = float(value)
         if math.isnan(value):
             return "nan"
         if math.isinf(value):

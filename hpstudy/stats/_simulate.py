@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hpstudy._validation import check_int, check_real
 from hpstudy.errors import ConfigError
 
 __all__ = ["simulate_study"]
@@ -66,12 +67,10 @@ def simulate_study(
     effects = [float(e) for e in model_effects]
     if not effects:
         raise ConfigError("model_effects: must name at least one architecture")
-    for name, v in (("configs_per_model", configs_per_model), ("n_folds", n_folds)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ConfigError(f"{name}: must be an integer >= 1 (got {v!r})")
-    for name, v in (("tuning_sd", tuning_sd), ("fold_sd", fold_sd), ("noise_sd", noise_sd)):
-        if not np.isfinite(v) or v < 0:
-            raise ConfigError(f"{name}: must be a finite number >= 0 (got {v!r})")
+    configs_per_model = check_int("configs_per_model", configs_per_model, minimum=1)
+    n_folds = check_int("n_folds", n_folds, minimum=1)
+    tuning_sd, fold_sd, noise_sd = (check_real(name, v, minimum=0) for name, v in (
+        ("tuning_sd", tuning_sd), ("fold_sd", fold_sd), ("noise_sd", noise_sd)))
     rng = np.random.default_rng(seed)
     n_cfg = len(effects) * configs_per_model
     model_idx = np.repeat(np.arange(len(effects)), configs_per_model)

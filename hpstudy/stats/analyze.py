@@ -40,8 +40,11 @@ class Analysis(ResultBase):
         The same pair, Bayesian correlated t-test with the rope.
     selection : SelectionBias or None
         The winner's curse: bias-corrected score of the best configuration.
+    model : str or None
+        The parameter naming the architecture (None: a single architecture).
     notes : tuple of str
-        Why a part is missing, and other remarks.
+        Which architecture parameter was used (first), why a part is missing,
+        and other remarks.
     """
 
     decomposition: Decomposition | None
@@ -51,6 +54,7 @@ class Analysis(ResultBase):
     comparison: CorrectedTTest | None
     bayesian: BayesianComparison | None
     selection: SelectionBias | None
+    model: str | None = None
     notes: tuple[str, ...] = ()
 
     def _tables(self) -> list[Table]:
@@ -76,7 +80,7 @@ def _fold_ratio(folds: tuple[tuple[int, int], ...]) -> float | None:
 
 def analyze(
     trials,
-    model: str | None = "model_name",
+    model: str | None = "auto",
     *,
     goal=None,
     test_train_ratio: float | None = None,
@@ -91,8 +95,12 @@ def analyze(
     trials : Trials or pandas.DataFrame
         A :class:`hpstudy.Trials` (its ``to_frame(folds=True)``, ``goal`` and
         ``metric`` are used) or such a frame.
-    model : str or None, default "model_name"
-        The parameter naming the architecture; None for a single architecture.
+    model : str or None, default "auto"
+        The parameter naming the architecture; None for a single architecture;
+        ``"auto"``: a categorical parameter named like a model (``model``,
+        ``model_name``, ``arch``, ``architecture``, ``network``, ``net``,
+        ``backbone``, ``model_type``; any case) if the study has one, else a
+        single architecture. The notes say which was used.
     goal : {"maximize", "minimize"}, optional
         For a DataFrame whose metric is minimised.
     test_train_ratio : float, optional
@@ -112,8 +120,8 @@ def analyze(
     Raises
     ------
     ConfigError
-        When the study has fewer than 2 complete configurations or an option is
-        out of range.
+        When the study has fewer than 2 complete configurations, ``model`` names
+        no parameter (or ``"auto"`` finds several), or an option is out of range.
 
     Examples
     --------
@@ -124,7 +132,7 @@ def analyze(
     """
     conf = _check_confidence(confidence)
     data = study_data(trials, model=model, goal=goal)
-    notes: list[str] = []
+    notes: list[str] = [data.model_note]
     sign = data.goal.sign
     means = data.scores.mean(axis=1)
     order = np.argsort(-sign * means, kind="stable")
@@ -157,4 +165,5 @@ def analyze(
     if n_folds >= 3:
         sel = bbc_cv(data.scores, goal=data.goal, confidence=conf, seed=seed)
     return Analysis(decomposition=dec, importance=imp, best=best, runner_up=runner,
-                    comparison=ttest, bayesian=bayes, selection=sel, notes=tuple(notes))
+                    comparison=ttest, bayesian=bayes, selection=sel, model=data.model,
+                    notes=tuple(notes))

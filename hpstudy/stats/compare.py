@@ -16,6 +16,7 @@ import math
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_real
 from hpstudy.errors import ConfigError
 from hpstudy.stats._results import ResultBase, Table, fmt, interval
 from hpstudy.stats.intervals import _check_confidence
@@ -48,16 +49,13 @@ def _ratio(n_train, n_test, test_train_ratio) -> float:
     if test_train_ratio is not None:
         if n_train is not None or n_test is not None:
             raise ConfigError("test_train_ratio: give it or n_train and n_test, not both")
-        r = float(test_train_ratio)
-    else:
-        if n_train is None or n_test is None:
-            raise ConfigError("n_train, n_test: both are needed (or test_train_ratio)")
-        if n_train <= 0 or n_test <= 0:
-            raise ConfigError(f"n_train, n_test: must be > 0 (got {n_train}, {n_test})")
-        r = n_test / n_train
-    if not math.isfinite(r) or r < 0:
-        raise ConfigError(f"test_train_ratio: must be a finite number >= 0 (got {r})")
-    return r
+        return check_real("test_train_ratio", test_train_ratio, minimum=0)
+    if n_train is None or n_test is None:
+        raise ConfigError("n_train, n_test: both are needed (or test_train_ratio)")
+    n_train, n_test = check_real("n_train", n_train), check_real("n_test", n_test)
+    if n_train <= 0 or n_test <= 0:
+        raise ConfigError(f"n_train, n_test: must be > 0 (got {n_train}, {n_test})")
+    return n_test / n_train
 
 
 @attrs.frozen(kw_only=True)
@@ -255,8 +253,7 @@ def bayesian_ttest(
     ConfigError
         For bad scores, sizes or a negative rope.
     """
-    if not isinstance(rope, int | float) or not math.isfinite(rope) or rope < 0:
-        raise ConfigError(f"rope: must be a finite number >= 0 (got {rope!r})")
+    rope = check_real("rope", rope, minimum=0)
     conf = _check_confidence(confidence)
     d = _paired(a, b)
     ratio = _ratio(n_train, n_test, test_train_ratio)

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._results import ResultBase, Table, fmt, interval
 from hpstudy.stats.intervals import _check_confidence, percentile_interval
@@ -159,10 +160,10 @@ def forest_importance(
         raise ConfigError("y: values must be finite")
     if len(X) < 4:
         raise ConfigError(f"X: needs at least 4 configurations (got {len(X)})")
-    for name, v, low in (("n_trees", n_trees, 2), ("n_samples", n_samples, 16),
-                         ("n_grid", n_grid, 2), ("min_samples_leaf", min_samples_leaf, 1)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ConfigError(f"{name}: must be an integer >= {low} (got {v!r})")
+    n_trees = check_int("n_trees", n_trees, minimum=2)
+    n_samples = check_int("n_samples", n_samples, minimum=16)
+    n_grid = check_int("n_grid", n_grid, minimum=2)
+    min_samples_leaf = check_int("min_samples_leaf", min_samples_leaf, minimum=1)
     conf = _check_confidence(confidence)
     x = _encode(X)
     n, d = x.shape

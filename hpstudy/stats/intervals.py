@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import math
+from numbers import Real
 
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._results import ResultBase, Table, fmt
 
@@ -25,7 +27,8 @@ __all__ = ["ProportionInterval", "mls_interval", "percentile_interval", "proport
 
 
 def _check_confidence(confidence: float) -> float:
-    if not isinstance(confidence, int | float) or not 0 < confidence < 1:
+    if isinstance(confidence, bool) or not isinstance(confidence, Real) \
+            or not 0 < confidence < 1:
         raise ConfigError(f"confidence: must be in (0, 1) (got {confidence!r})")
     return float(confidence)
 
@@ -198,11 +201,7 @@ def proportion_interval(
     >>> round(r.low, 3), round(r.high, 3)
     (0.733, 0.944)
     """
-    for name, v in (("successes", successes), ("n", n)):
-        if isinstance(v, bool) or not isinstance(v, int | np.integer):
-            raise ConfigError(f"{name}: must be an integer (got {v!r})")
-    if n < 1:
-        raise ConfigError(f"n: must be >= 1 (got {n})")
+    successes, n = check_int("successes", successes), check_int("n", n, minimum=1)
     if not 0 <= successes <= n:
         raise ConfigError(f"successes: must be in [0, n={n}] (got {successes})")
     from scipy import stats

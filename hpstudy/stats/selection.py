@@ -19,6 +19,7 @@ import math
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._results import ResultBase, Table, fmt, interval
 from hpstudy.stats.intervals import _check_confidence, percentile_interval
@@ -128,8 +129,7 @@ def bbc_cv(
         g = Goal(goal)
     except ValueError:
         raise ConfigError(f"goal: must be 'maximize' or 'minimize' (got {goal!r})") from None
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
-        raise ConfigError(f"n_boot: must be an integer >= 10 (got {n_boot!r})")
+    n_boot = check_int("n_boot", n_boot, minimum=10)
     conf = _check_confidence(confidence)
     rng = np.random.default_rng(seed)
     c, k = m.shape

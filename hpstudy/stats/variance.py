@@ -7,10 +7,20 @@ configuration ``c`` (of architecture ``m``) on fold ``f`` is modelled as
 
 * ``model``: the architecture (a fixed factor when there are fewer than
   ``random_model_min`` of them: a variance from 2 levels rests on 1 degree of
-  freedom, so it is reported as the fixed effects' spread ``sum(a^2)/(k-1)``),
+  freedom),
 * ``config``: hyperparameter configurations within an architecture (tuning),
 * ``fold``: how easy each split is, shared by every configuration,
 * ``residual``: configuration x fold interaction, seeds, everything else.
+
+Every source is on one scale: its part of the variance of one score of the
+study's design, so the four add up to that variance and a share is a fraction
+of it. A random factor contributes its variance. A fixed model factor with
+effects ``a_i`` (one per architecture, ``n_i`` scores each, ``n`` in all)
+contributes the variance of its effects over the design's scores,
+``sum(n_i (a_i - a_bar)^2) / n`` (``sum((a_i - a_bar)^2) / k`` when every
+architecture has as many configurations). The unbiased spread
+``sum((a_i - a_bar)^2) / (k - 1)`` (the F test's scale, ``k / (k - 1)`` times
+larger) is kept apart as :attr:`Decomposition.model_spread`.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import math
 import attrs
 import numpy as np
 
+from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._components import VarianceComponents, variance_components
 from hpstudy.stats._frame import StudyData, study_data
@@ -60,9 +71,18 @@ class Decomposition(ResultBase):
         The underlying mixed-model fit (factors ``model``, ``config``, ``fold``).
     model_kind : str
         ``"fixed"``, ``"random"`` or ``"absent"``.
+    model : str or None
+        The parameter naming the architecture (None: a single architecture).
     sources : dict of str to tuple of float
-        ``{"model" | "tuning" | "folds" | "residual": (variance, low, high)}``;
-        for a fixed model factor the "variance" is the spread ``sum(a^2)/(k-1)``.
+        ``{"model" | "tuning" | "folds" | "residual": (variance, low, high)}``,
+        each source's part of the variance of one score of the design (see the
+        module notes); for a fixed model factor, the variance of its effects
+        over the design's scores, ``sum((a_i - a_bar)^2) / k`` when balanced.
+    model_spread : tuple of float or None
+        Fixed model factor only: ``(theta, low, high)`` with
+        ``theta = sum((a_i - a_bar)^2) / (k - 1)``, the unbiased spread of the
+        architectures' effects (``k / (k - 1)`` times ``sources["model"]``); not a
+        share of anything.
     model_means : dict of str to float
         Mean metric of each architecture over its configurations and folds.
     best_per_model : dict of str to tuple
@@ -77,11 +97,15 @@ class Decomposition(ResultBase):
         The metric and whether it is maximised.
     confidence : float
         Level of every interval.
+    notes : tuple of str
+        Which architecture column was used and other remarks.
     """
 
     fit: VarianceComponents
     model_kind: str
+    model: str | None = None
     sources: dict[str, tuple[float, float, float]]
+    model_spread: tuple[float, float, float] | None = None
     model_means: dict[str, float]
     best_per_model: dict[str, tuple[int, float]]
     across_models: Spread | None
@@ -92,28 +116,48 @@ class Decomposition(ResultBase):
     metric: str
     goal: str
     confidence: float
+    notes: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> float:
+        """The variance of one score of the design: the sum of the (truncated) sources."""
+        return sum(max(v[0], 0.0) for v in self.sources.values())
 
     @property
     def shares(self) -> dict[str, float]:
-        """Each source's fraction of the summed (truncated) variances."""
-        vals = {k: max(v[0], 0.0) for k, v in self.sources.items()}
-        tot = sum(vals.values())
-        return {k: (v / tot if tot > 0 else math.nan) for k, v in vals.items()}
+        """Each source's fraction of :attr:`total` (they add up to 1).
+
+        All NaN when the total is 0 (a constant metric: nothing to share) or
+        not finite.
+        """
+        tot = self.total
+        ok = math.isfinite(tot) and tot > 0
+        return {k: (max(v[0], 0.0) / tot if ok else math.nan) for k, v in self.sources.items()}
 
     def _tables(self) -> list[Table]:
-        labels = {"model": "model change" + (" (fixed spread)" if self.model_kind == "fixed" else ""),
+        labels = {"model": "model change" + (" (fixed)" if self.model_kind == "fixed" else ""),
                   "tuning": "tuning (configs within model)", "folds": "noise: folds",
                   "residual": "noise: residual"}
         shares = self.shares
         rows = tuple((labels[k], fmt(v), fmt(math.sqrt(max(v, 0.0))), interval(lo, hi),
                       f"{shares[k]:.1%}") for k, (v, lo, hi) in self.sources.items())
-        notes = (f"{self.n_configs} configurations x {self.n_folds} folds of {self.metric} "
+        notes = [f"{self.n_configs} configurations x {self.n_folds} folds of {self.metric} "
                  f"({self.goal}); {self.dropped} configurations without every fold left out.",
+                 "share: fraction of the variance of one score of the design "
+                 f"({fmt(self.total)}, the sum of the four).",
                  f"{self.confidence:.0%} intervals: {self.fit.interval_method}; solver "
-                 f"{self.fit.solver}, method {self.fit.method}.")
+                 f"{self.fit.solver}, method {self.fit.method}."]
+        if self.model_spread is not None:
+            theta, lo, hi = self.model_spread
+            notes.append("model change (fixed): variance of the architectures' effects over the "
+                         "design's scores; their unbiased spread sum((a-mean)^2)/(k-1) = "
+                         f"{fmt(theta)} {interval(lo, hi)}.")
+        if not (self.total > 0):
+            notes.append("the metric is constant over the design (total variance 0): no shares.")
+        notes.extend(self.notes)
         out = [Table(title="Model change vs tuning vs noise",
                      columns=("source", "variance", "sd", "interval (variance)", "share"),
-                     rows=rows, notes=notes)]
+                     rows=rows, notes=tuple(notes))]
         srows = []
         if self.across_models is not None:
             a = self.across_models
@@ -172,7 +216,7 @@ def _spreads(data: StudyData, n_boot: int, conf: float, rng: np.random.Generator
 
 def decompose(
     trials,
-    model: str | None = "model_name",
+    model: str | None = "auto",
     *,
     method: str = "reml",
     confidence: float = 0.95,
@@ -187,9 +231,12 @@ def decompose(
     ----------
     trials : Trials or pandas.DataFrame
         A :class:`hpstudy.Trials`, or its ``to_frame(folds=True)`` frame.
-    model : str or None, default "model_name"
+    model : str or None, default "auto"
         The parameter naming the architecture (``params.<model>`` column); None
-        when the study has a single architecture.
+        for a single architecture; ``"auto"``: a categorical parameter named
+        like a model (``model``, ``model_name``, ``arch``, ``architecture``,
+        ``network``, ``net``, ``backbone``, ``model_type``; any case) if there is
+        one, else a single architecture. :attr:`Decomposition.notes` says which.
     method : {"reml", "ml", "anova"}, default "reml"
         Estimation method (see :func:`variance_components`).
     confidence : float, default 0.95
@@ -212,22 +259,23 @@ def decompose(
     ------
     ConfigError
         When the study has fewer than 2 folds or 2 complete configurations (per
-        architecture), or an option is out of range.
+        architecture), ``model`` names no column (or ``"auto"`` finds several),
+        or an option is out of range.
 
     Notes
     -----
     Only configurations that completed every fold are used (pruned or failed
     folds would unbalance the design). When every architecture has as many
     configurations, or the model factor is fixed, the fit is closed-form.
+
+    A constant metric (total variance 0) gives NaN shares and says so in the
+    summary; it raises nothing.
     """
     import pandas as pd
 
     conf = _check_confidence(confidence)
-    if isinstance(random_model_min, bool) or not isinstance(random_model_min, int) \
-            or random_model_min < 2:
-        raise ConfigError(f"random_model_min: must be an integer >= 2 (got {random_model_min!r})")
-    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 10:
-        raise ConfigError(f"n_boot: must be an integer >= 10 (got {n_boot!r})")
+    random_model_min = check_int("random_model_min", random_model_min, minimum=2)
+    n_boot = check_int("n_boot", n_boot, minimum=10)
     data = study_data(trials, model=model, goal=goal)
     c, f = data.scores.shape
     if f < 2:
@@ -236,8 +284,10 @@ def decompose(
                          "fold": np.tile(np.arange(f), c)})
     n_models = 0 if data.models is None else len(set(data.models.tolist()))
     kind = "absent" if n_models < 2 else ("random" if n_models >= random_model_min else "fixed")
-    random, fixed, nested = ["config", "fold"], [], {}
-    if kind != "absent":
+    random: list[str] = ["config", "fold"]
+    fixed: list[str] = []
+    nested: dict[str, str] = {}
+    if kind != "absent" and data.models is not None:
         long["model"] = np.repeat(data.models, f)
         nested = {"config": "model"}
         counts = pd.Series(data.models).value_counts()
@@ -247,11 +297,15 @@ def decompose(
         (random if kind == "random" else fixed).insert(0, "model")
     fit = variance_components(long, "y", random=random, fixed=fixed, nested=nested, method=method,
                               confidence=conf, seed=seed)
-    sources = {}
+    sources, spread = {}, None
     if kind == "random":
         sources["model"] = (fit.components["model"], *fit.intervals["model"])
     elif kind == "fixed":
-        sources["model"] = fit.fixed_spread.get("model", (math.nan, math.nan, math.nan))
+        spread = fit.fixed_spread.get("model", (math.nan, math.nan, math.nan))
+        # theta = sum((a_i - a_bar)^2)/(k-1) (n_i-weighted when unbalanced); over the
+        # design's scores the effects vary by (k-1)/k of it
+        est, lo, hi = (v * (n_models - 1) / n_models for v in spread)
+        sources["model"] = (est, lo, hi)
     nan2 = (math.nan, math.nan)
     sources["tuning"] = (fit.components["config"], *fit.intervals.get("config", nan2))
     sources["folds"] = (fit.components["fold"], *fit.intervals.get("fold", nan2))
@@ -260,7 +314,8 @@ def decompose(
     if kind == "absent":
         best, mmeans = {}, {}
     return Decomposition(
-        fit=fit, model_kind=kind, sources=sources, model_means=mmeans, best_per_model=best,
-        across_models=across, within_models=within, n_configs=c, n_folds=f, dropped=data.dropped,
-        metric=data.metric, goal=data.goal.value, confidence=conf,
+        fit=fit, model_kind=kind, model=data.model, sources=sources, model_spread=spread,
+        model_means=mmeans, best_per_model=best, across_models=across, within_models=within,
+        n_configs=c, n_folds=f, dropped=data.dropped, metric=data.metric, goal=data.goal.value,
+        confidence=conf, notes=(data.model_note,),
     )

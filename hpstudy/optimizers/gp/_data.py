@@ -14,6 +14,13 @@ unfinished or unusual trials:
   "not here" (before any trial completes, its own last value is used); with ``pruned="pending"`` it is left out of the fit and treated
   like a RUNNING trial (a kriging-believer fantasy), so it is only avoided.
 - RUNNING: pending; fantasised at the posterior mean (kriging believer).
+
+Imputed targets depend on other trials (the worst value so far), so they can
+change when a new trial ends. The hyperparameters are therefore fitted on the
+observed targets only (:attr:`Data.observed`: COMPLETE trials with a finite
+value, which never change), and the imputed points join the GP afterwards,
+conditioned with those hyperparameters. A new worst value then changes no
+checkpoint of :class:`ThetaCache`'s warm-start chain.
 """
 
 from __future__ import annotations
@@ -50,13 +57,30 @@ def checkpoints(n: int) -> list[int]:
 
 
 class Data:
-    """Encoded observations, pending points and keys of every point tried."""
+    """Encoded observations, pending points and keys of every point tried.
+
+    ``observed[i]`` is True when ``y[i]`` is the trial's own final value (not imputed).
+    """
 
     def __init__(self) -> None:
         self.X: list[np.ndarray] = []
         self.y: list[float] = []
+        self.observed: list[bool] = []
         self.pending: list[np.ndarray] = []
         self.keys: set = set()
+
+    def fit_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows the hyperparameters are fitted on: the observed ones.
+
+        Imputed rows are left out so that a new worst value, which changes them,
+        changes no cached fit. With fewer than 3 observed rows, or constant ones,
+        every modelled row is used (a small fit from scratch).
+        """
+        X, y = np.asarray(self.X), np.asarray(self.y, dtype=float)
+        obs = np.asarray(self.observed, dtype=bool)
+        if obs.sum() >= 3 and np.ptp(y[obs]) > 0:
+            return X[obs], y[obs]
+        return X, y
 
 
 def collect(enc: Encoder, trials: Trials, failed: str, pruned: str) -> Data:
@@ -100,6 +124,7 @@ def collect(enc: Encoder, trials: Trials, failed: str, pruned: str) -> Data:
         if target is not None:
             data.X.append(x)
             data.y.append(target)
+            data.observed.append(state is TrialState.COMPLETE)
     return data
 
 

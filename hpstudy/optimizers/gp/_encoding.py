@@ -18,6 +18,7 @@ One column per non-constant dimension:
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -123,10 +124,14 @@ class Encoder:
         self.levels = {j: c.levels for j, c in enumerate(self.columns) if c.levels is not None}
 
     # -- encoding --------------------------------------------------------------------------
-    def encode_one(self, params: dict) -> np.ndarray:
-        """The encoded row of one parameter dict, memoised on its values."""
+    def encode_one(self, params: Mapping[str, Any]) -> np.ndarray:
+        """The encoded row of one parameter dict, memoised on its values.
+
+        The memo key tells booleans from numbers (``True == 1`` and both hash
+        alike, but a categorical may hold both as different values).
+        """
         try:
-            key = tuple(params[n] for n in self.names)
+            key = tuple(_hashable(params[n]) for n in self.names)
             hit = self._memo.get(key)
         except (KeyError, TypeError):  # missing names or unhashable values
             key, hit = None, None
@@ -138,7 +143,7 @@ class Encoder:
                 self._memo[key] = hit
         return hit
 
-    def encode(self, params: list[dict]) -> np.ndarray:
+    def encode(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Encoded rows for parameter dicts (shape ``(len(params), n_columns)``)."""
         X = np.empty((len(params), self.n_columns))
         for j, c in enumerate(self.columns):
@@ -219,8 +224,9 @@ class Encoder:
         return tuple(np.round(np.asarray(row, dtype=float), 10).tolist())
 
 
-def _hashable(v: Any) -> Any:
-    return (type(v).__name__ == "bool", v)
+def _hashable(v: Any) -> tuple[bool, Any]:
+    """``(is a boolean, v)``: a dict key under which ``True`` and ``1`` differ."""
+    return (isinstance(v, (bool, np.bool_)), v)
 
 
 def _lookup(c: _Column, values: list) -> np.ndarray:

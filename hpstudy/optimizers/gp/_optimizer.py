@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -81,7 +82,8 @@ class GPOptimizer:
     ) -> None:
         self.n_initial = None if n_initial is None else check_int("n_initial", n_initial, 1)
         self.acquisition = check_choice("acquisition", acquisition, _ACQUISITIONS)
-        if isinstance(kappa, bool) or not isinstance(kappa, (int, float)) or not kappa > 0:
+        if isinstance(kappa, bool) or not isinstance(kappa, Real) or not kappa > 0 \
+                or not math.isfinite(kappa):
             raise ConfigError(f"kappa: must be a number > 0 (got {kappa!r})")
         self.kappa = float(kappa)
         self.failed = check_choice("failed", failed, _FAILED)
@@ -170,7 +172,8 @@ class GPOptimizer:
         model = None
         if len(y) >= n_init and np.ptp(y) > 0:
             X = np.asarray(data.X)
-            theta = self._cache.fit(X, y, enc.is_cat)
+            # hyperparameters from the observed rows only; imputed ones join the GP after
+            theta = self._cache.fit(*data.fit_set(), enc.is_cat)
             ys = transform_targets(y, self.warp_outputs)
             model = GPModel(X, ys, enc.is_cat, theta)
             # Plug-in incumbent: the best posterior mean at an observed point (noisy data).
