@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.stamp-install
 
-.PHONY: demo test test-fast docs lint bench clean install chromium
+.PHONY: demo demo-digits test test-fast docs lint bench clean install chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,10 +19,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m examples.jellyfish demo
+
+demo-digits: $(STAMP)
 	$(BIN)/python -m hpstudy.demo
 
 test: $(STAMP) chromium
-	$(BIN)/ruff check hpstudy tests benchmarks
+	$(BIN)/ruff check hpstudy tests benchmarks examples
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -m "not slow"
 	$(BIN)/python -m pytest -q -m slow
@@ -40,7 +43,7 @@ docs: $(STAMP)
 	$(BIN)/sphinx-build -W -q -b html docs docs/_build/html
 
 lint: $(STAMP)
-	$(BIN)/ruff check hpstudy tests benchmarks
+	$(BIN)/ruff check hpstudy tests benchmarks examples
 	$(BIN)/mypy
 
 bench: $(STAMP)
