@@ -60,3 +60,19 @@ def test_numpy_numbers_are_accepted_and_bools_refused_alike():
                         (lambda: stats.simulate_study(n_folds=2.0), "n_folds: must be an integer")):
         with pytest.raises(ConfigError, match=match):
             call()
+
+
+def test_model_parameter_finds_the_architecture_as_analyze_does():
+    import hpstudy
+    from hpstudy.stats import model_parameter
+
+    space = hpstudy.SearchSpace({"lr": hpstudy.Real(0.001, 0.1),
+                                 "Backbone": hpstudy.Categorical(["a", "b"])})
+    study = hpstudy.Study(space, seed=0)
+    trials = study.run(lambda p, ctx: p["lr"], n_trials=4, progress=False)
+    assert model_parameter(trials) == "Backbone"
+    assert model_parameter(trials, None) is None
+    assert model_parameter(trials, "lr") == "lr"
+    assert model_parameter(trials, "absent") is None
+    plain = hpstudy.Study(hpstudy.SearchSpace({"x": hpstudy.Real(0, 1)}), seed=0)
+    assert model_parameter(plain.run(lambda p, ctx: p["x"], n_trials=2, progress=False)) is None

@@ -6,7 +6,9 @@
 * :func:`analyze_text` -- the same numbers without figures (text, Markdown, JSON);
 * :func:`compare` / :func:`write_compare_html` -- several studies side by side;
 * :func:`load_study_data` -- a stored study's trials and settings, read-only,
-  without its folds object.
+  without its folds object;
+* :func:`progress_line` / :func:`status_text` -- following a run: one log line
+  per finished trial, and what ``hpstudy status`` prints.
 
 matplotlib is imported only when a figure is drawn (Agg, no pyplot state).
 """
@@ -20,8 +22,9 @@ from typing import Any
 from hpstudy.errors import ConfigError
 from hpstudy.report._build import StudyReport, build_report
 from hpstudy.report._compare import Comparison, compare, compare_page
-from hpstudy.report._data import Section
 from hpstudy.report._load import StudyRecord, load_study_data
+from hpstudy.report._progress import progress_line, status_text
+from hpstudy.report._records import Section
 
 __all__ = [
     "Comparison",
@@ -32,6 +35,8 @@ __all__ = [
     "build_report",
     "compare",
     "load_study_data",
+    "progress_line",
+    "status_text",
     "write_compare_html",
     "write_html",
 ]
@@ -49,7 +54,7 @@ def _write(path: str | os.PathLike, text: str) -> Path:
     return out
 
 
-def write_html(study: Any, path: str | os.PathLike, *, model: str | None = "model_name",
+def write_html(study: Any, path: str | os.PathLike, *, model: str | None = "auto",
                top_k: int = 10, figures_dir: str | os.PathLike | None = None,
                seed: int = 0) -> Path:
     """Write a study's report as one self-contained HTML file.
@@ -61,8 +66,9 @@ def write_html(study: Any, path: str | os.PathLike, *, model: str | None = "mode
         a report already built with :func:`build_report`.
     path : str or os.PathLike
         The HTML file to write (replaced atomically).
-    model : str or None, default "model_name"
-        The parameter naming the architecture; ignored when no trial has it.
+    model : str or None, default "auto"
+        The parameter naming the architecture ("auto": found by name, as
+        :func:`hpstudy.analyze` does); ignored when no trial has it.
     top_k : int, default 10
         Rows of the top-trials table.
     figures_dir : str or os.PathLike, optional
@@ -93,7 +99,7 @@ def write_html(study: Any, path: str | os.PathLike, *, model: str | None = "mode
     return _write(path, study_page(report, figures_dir))
 
 
-def analyze_text(study: Any, format: str = "text", *, model: str | None = "model_name",
+def analyze_text(study: Any, format: str = "text", *, model: str | None = "auto",
                  top_k: int = 10, seed: int = 0) -> str:
     """A study's analysis without figures: plain text, Markdown or JSON.
 
@@ -120,7 +126,7 @@ def analyze_text(study: Any, format: str = "text", *, model: str | None = "model
 
 
 def write_compare_html(studies: Any, path: str | os.PathLike, *,
-                       model: str | None = "model_name",
+                       model: str | None = "auto",
                        figures_dir: str | os.PathLike | None = None, seed: int = 0) -> Path:
     """Write several studies side by side as one self-contained HTML file.
 

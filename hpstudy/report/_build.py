@@ -4,16 +4,39 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from hpstudy.report import _data, _figures, _figures_stats, _stats
+from hpstudy.report import _data, _figures, _figures_stats, _settings, _stats
 from hpstudy.report._load import StudyRecord, load_study_data
+from hpstudy.report._records import Section
 
-__all__ = ["StudyReport", "build_report", "report_figures"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["FigureSpec", "StudyReport", "build_report", "report_figures"]
 
 log = logging.getLogger("hpstudy.report")
+
+
+@attrs.frozen(kw_only=True)
+class FigureSpec:
+    """A figure of a section, drawn only when ``make()`` is called.
+
+    Attributes
+    ----------
+    name : str
+        File name stem (``"history"``, ``"parallel"``...).
+    make : callable
+        Returns a :class:`matplotlib.figure.Figure`.
+    caption : str
+        What the figure shows, in words (empty: the section's notes say it).
+    """
+
+    name: str
+    make: Callable[[], Figure]
+    caption: str = ""
 
 
 @attrs.frozen(kw_only=True)
@@ -36,13 +59,13 @@ class StudyReport:
     record: StudyRecord
     model: str | None
     colours: dict[str, str]
-    sections: dict[str, _data.Section]
+    sections: dict[str, Section]
 
-    def __getitem__(self, key: str) -> _data.Section:
+    def __getitem__(self, key: str) -> Section:
         return self.sections[key]
 
 
-def build_report(source: Any, *, model: str | None = "model_name", top_k: int = 10,
+def build_report(source: Any, *, model: str | None = "auto", top_k: int = 10,
                  seed: int = 0) -> StudyReport:
     """Compute every section of a study's report (no figures drawn yet).
 
@@ -50,7 +73,7 @@ def build_report(source: Any, *, model: str | None = "model_name", top_k: int = 
     ----------
     source : str, os.PathLike, Study, Trials or StudyRecord
         The study (see :func:`load_study_data`).
-    model : str or None, default "model_name"
+    model : str or None, default "auto"
         The parameter naming the architecture; ignored when no trial has it.
     top_k : int, default 10
         Rows of the top-trials table.
@@ -71,7 +94,7 @@ def build_report(source: Any, *, model: str | None = "model_name", top_k: int = 
     labels = {str(t.params.get(model, "all")) if model else "all" for t in trials} or {"all"}
     space = record.settings.get("space") or {}
     sections = [
-        _data.settings_section(record),
+        _settings.settings_section(record),
         _data.history_section(trials),
         _data.params_section(trials, space, model),
         _stats.importance_section(trials, seed=seed),
@@ -85,30 +108,40 @@ def build_report(source: Any, *, model: str | None = "model_name", top_k: int = 
                        sections={s.key: s for s in sections})
 
 
-def report_figures(report: StudyReport) -> dict[str, list[tuple[str, Callable[[], Any]]]]:
-    """For each section, its figures as ``(name, make)`` pairs (``make()`` returns a Figure)."""
+def report_figures(report: StudyReport) -> dict[str, list[FigureSpec]]:
+    """For each section, the figures to draw (each drawn only when its ``make`` is called)."""
     s, c = report.sections, report.colours
     metric, goal = report.record.trials.metric, report.record.trials.goal.value
-    out: dict[str, list[tuple[str, Callable[[], Any]]]] = {k: [] for k in s}
+    out: dict[str, list[FigureSpec]] = {k: [] for k in s}
     if s["history"].ok:
-        out["history"].append(("history", lambda: _figures.history_figure(s["history"].data)))
+        out["history"].append(FigureSpec(
+            name="history", make=lambda: _figures.history_figure(s["history"].data),
+            caption="Each trial's value against its number (left) and the time it ended "
+                    "(right); the black line is the best complete trial so far."))
     if s["params"].ok:
         p = s["params"].data
-        out["params"] += [("parallel", lambda: _figures.parallel_figure(p, goal)),
-                          ("slices", lambda: _figures.slices_figure(p, c, goal))]
+        out["params"] += [
+            FigureSpec(name="parallel", make=lambda: _figures.parallel_figure(p, goal),
+                       caption=_figures.parallel_caption(p)),
+            FigureSpec(name="slices", make=lambda: _figures.slices_figure(p, c, goal),
+                       caption="Each trial's value against one parameter at a time (categories "
+                               "jittered sideways so that points do not hide each other).")]
     if s["importance"].ok:
-        out["importance"].append(
-            ("importance", lambda: _figures_stats.importance_figure(s["importance"].data)))
+        out["importance"].append(FigureSpec(
+            name="importance",
+            make=lambda: _figures_stats.importance_figure(s["importance"].data)))
     if s["decomposition"].ok:
-        out["decomposition"].append(
-            ("decomposition", lambda: _figures_stats.decomposition_figure(s["decomposition"].data)))
+        out["decomposition"].append(FigureSpec(
+            name="decomposition",
+            make=lambda: _figures_stats.decomposition_figure(s["decomposition"].data)))
     if s["distributions"].ok:
-        out["distributions"].append(
-            ("distributions",
-             lambda: _figures.distributions_figure(s["distributions"].data, c, goal)))
+        out["distributions"].append(FigureSpec(
+            name="distributions",
+            make=lambda: _figures.distributions_figure(s["distributions"].data, c, goal)))
     if s["curves"].ok:
-        out["curves"].append(
-            ("curves", lambda: _figures.curves_figure(s["curves"].data, c, metric, goal)))
+        out["curves"].append(FigureSpec(
+            name="curves", make=lambda: _figures.curves_figure(s["curves"].data, c, metric, goal)))
     if s["top"].ok:
-        out["top"].append(("top", lambda: _figures.top_figure(s["top"].data, metric, goal)))
+        out["top"].append(FigureSpec(
+            name="top", make=lambda: _figures.top_figure(s["top"].data, metric, goal)))
     return out

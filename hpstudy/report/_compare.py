@@ -12,8 +12,14 @@ import attrs
 from hpstudy.errors import ConfigError
 from hpstudy.report import _figures_stats
 from hpstudy.report._build import StudyReport, build_report, report_figures
-from hpstudy.report._data import TopTrial, duration_text, param_text
 from hpstudy.report._html import figure_html, page, section_html, table_html
+from hpstudy.report._records import (
+    SettingsData,
+    TopTrial,
+    duration_text,
+    interval_text,
+    param_text,
+)
 
 __all__ = ["Comparison", "compare", "compare_page", "compare_text"]
 
@@ -41,16 +47,16 @@ class Comparison:
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table of best configurations, one row per study (strings)."""
-        out = []
+        out: list[tuple[str, ...]] = []
         for name, rep, top in zip(self.names, self.reports, self.best, strict=True):
             tr = rep.record.trials
-            counts = rep.sections["settings"].data["counts"]
-            elapsed = duration_text(rep.sections["settings"].data["elapsed"])
+            settings: SettingsData = rep.sections["settings"].data
+            counts, elapsed = settings.counts, duration_text(settings.elapsed)
             if top is None:
                 out.append((name, str(len(tr)), str(counts["complete"]), elapsed, "-", "-", "-",
                             "no complete trial"))
                 continue
-            iv = f"{top.interval[0]:.4g} to {top.interval[1]:.4g}" if top.interval else "-"
+            iv = interval_text(top.interval) if top.interval else "one fold: none"
             out.append((name, str(len(tr)), str(counts["complete"]), elapsed, str(top.number),
                         f"{top.value:.4g}", iv, param_text(top.params)))
         return out
@@ -59,14 +65,14 @@ class Comparison:
                "95% interval", "parameters")
 
 
-def compare(sources: Sequence[Any], *, model: str | None = "model_name", seed: int = 0) -> Comparison:
+def compare(sources: Sequence[Any], *, model: str | None = "auto", seed: int = 0) -> Comparison:
     """Build the reports of several studies for a side-by-side comparison.
 
     Parameters
     ----------
     sources : sequence of str, os.PathLike, Study, Trials or StudyRecord
         At least one study (see :func:`load_study_data`).
-    model : str or None, default "model_name"
+    model : str or None, default "auto"
         The parameter naming the architecture.
     seed : int, default 0
         Seed of the bootstraps and forests.
@@ -86,7 +92,7 @@ def compare(sources: Sequence[Any], *, model: str | None = "model_name", seed: i
         names = [f"{i + 1}. {n}" for i, n in enumerate(names)]
     best = tuple(r.sections["top"].data[0] if r.sections["top"].ok else None for r in reports)
     metrics = {(r.record.trials.metric, r.record.trials.goal.value) for r in reports}
-    notes = ()
+    notes: tuple[str, ...] = ()
     if len(metrics) > 1:
         notes = ("The studies do not share one metric and goal ("
                  + "; ".join(f"{m} {g}" for m, g in sorted(metrics))
@@ -143,5 +149,5 @@ def compare_text(comp: Comparison, fmt: str = "text") -> str:
     for name, rep in zip(comp.names, comp.reports, strict=True):
         sec = rep.sections["comparison"]
         out += ["", f"## {name}" if md else name, ""]
-        out += list(sec.data["sentences"]) if sec.ok else [sec.reason or ""]
+        out += list(sec.data.sentences) if sec.ok else [sec.reason or ""]
     return "\n".join(out).rstrip() + "\n"

@@ -4,29 +4,37 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hpstudy.report._figures import _TAB10, BEST, PRUNED, _ylabel, new_figure
+from hpstudy.report._figures import _TAB10, BEST, PRUNED, _best_line, _ylabel, new_figure
+from hpstudy.report._records import History, ImportanceData, TopTrial, degenerate
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from hpstudy.stats import Decomposition
 
 __all__ = ["compare_best_figure", "compare_history_figure", "decomposition_figure",
            "importance_figure"]
 
 
-def importance_figure(data: dict):
+def importance_figure(data: ImportanceData) -> Figure:
     """Share of the metric's variance per parameter, with the trees' range clipped to [0, 1]."""
-    rows = data["rows"]
+    rows = data.rows
     fig = new_figure(8, 0.42 * len(rows) + 1.4)
     ax = fig.subplots()
     y = np.arange(len(rows))[::-1]
-    share = np.array([r[1] for r in rows])
-    err = np.array([[max(r[1] - r[2], 0.0) for r in rows], [max(r[3] - r[1], 0.0) for r in rows]])
-    colours = [PRUNED if r[0] == "interactions" else _TAB10[0] for r in rows]
+    share = np.array([r.share for r in rows])
+    err = np.array([[max(r.share - r.low, 0.0) for r in rows],
+                    [max(r.high - r.share, 0.0) for r in rows]])
+    colours = [PRUNED if r.name == "interactions" else _TAB10[0] for r in rows]
     ax.barh(y, share, xerr=err, color=colours, alpha=0.8, capsize=3)
-    ax.set_yticks(y, [r[0] for r in rows])
+    ax.set_yticks(y, [r.name for r in rows])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the metric's variance (0 = none, 1 = all)")
-    ax.set_title(f"Importance (random forest, out-of-bag R² = {data['r2']:.2f})", fontsize=10)
+    ax.set_title(f"Importance (random forest, out-of-bag R² = {data.r2:.2f})", fontsize=10)
     ax.grid(alpha=0.3, axis="x")
     return fig
 
@@ -35,7 +43,7 @@ def _sqrt(v: float) -> float:
     return math.sqrt(v) if math.isfinite(v) and v > 0 else 0.0
 
 
-def decomposition_figure(dec):
+def decomposition_figure(dec: Decomposition) -> Figure:
     """Left: each source's standard deviation with its interval. Right: the seed's spreads."""
     fig = new_figure(11, 4.2)
     left, mid, right = fig.subplots(1, 3, width_ratios=[1.2, 1, 1])
@@ -68,20 +76,24 @@ def decomposition_figure(dec):
         ints = np.array([getattr(s, f"{attr}_interval") for _, s, _ in rows])
         e = np.array([np.clip(vals - ints[:, 0], 0, None), np.clip(ints[:, 1] - vals, 0, None)])
         ys = xs[::-1]
-        ax.barh(ys, vals, xerr=np.where(np.isfinite(e), e, 0.0), color=[c for *_, c in rows],
-                capsize=4, alpha=0.85)
+        flat = [degenerate((float(lo), float(hi))) for lo, hi in ints]
+        e = np.where(np.isfinite(e) & ~np.array(flat)[None, :], e, 0.0)
+        ax.barh(ys, vals, xerr=e, color=[c for *_, c in rows], capsize=4, alpha=0.85)
+        for y, v, f in zip(ys, vals, flat, strict=True):
+            if f:
+                ax.annotate("no interval", (v, y), xytext=(4, 0), textcoords="offset points",
+                            va="center", fontsize=7, color="#555555")
         ax.set_yticks(ys, [r[0] for r in rows], fontsize=8)
-        ax.set_xlabel(f"{dec.metric} (mean over folds)")
+        ax.set_xlabel(f"{'SD' if attr == 'sd' else 'best - worst'} of the mean {dec.metric}")
         ax.set_title(f"{title}:\nmodel change vs tuning", fontsize=10)
         ax.grid(alpha=0.3, axis="x")
     left.grid(alpha=0.3, axis="y")
     return fig
 
 
-def compare_history_figure(histories: Sequence[tuple[str, object]], metric: str, goal: str):
+def compare_history_figure(histories: Sequence[tuple[str, History]], metric: str,
+                           goal: str) -> Figure:
     """Best-so-far of several studies against trial number."""
-    from hpstudy.report._figures import _best_line
-
     fig = new_figure(9, 4)
     ax = fig.subplots()
     for i, (name, h) in enumerate(histories):
@@ -95,7 +107,7 @@ def compare_history_figure(histories: Sequence[tuple[str, object]], metric: str,
     return fig
 
 
-def compare_best_figure(rows: Sequence[tuple[str, object]], metric: str, goal: str):
+def compare_best_figure(rows: Sequence[tuple[str, TopTrial]], metric: str, goal: str) -> Figure:
     """Each study's best trial: fold values, mean and interval."""
     fig = new_figure(8, 0.55 * len(rows) + 1.4)
     ax = fig.subplots()

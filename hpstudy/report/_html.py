@@ -15,12 +15,27 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from html import escape as esc
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hpstudy.report._build import StudyReport, report_figures
-from hpstudy.report._data import Section, duration_text, param_text
+from hpstudy.report._build import FigureSpec, StudyReport, report_figures
+from hpstudy.report._records import (
+    CurvesData,
+    DistributionsData,
+    ImportanceData,
+    Section,
+    SettingsData,
+    TopTrial,
+    duration_text,
+    interval_text,
+    param_text,
+)
 
 __all__ = ["figure_html", "page", "section_html", "study_page", "table_html"]
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from hpstudy.stats import Decomposition
 
 log = logging.getLogger("hpstudy.report")
 
@@ -33,6 +48,7 @@ table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:.8em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.88em;margin-top:.2em}
 p.reason{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em .8em}
 p.note{color:#555;font-size:.9em;margin:.3em 0}p.words{font-size:1.02em}
 """
@@ -61,8 +77,8 @@ def table_html(columns: Sequence[str], rows: Iterable[Sequence[Any]], numeric: S
     return "".join(out)
 
 
-def figure_html(name: str, make: Callable[[], Any], figures_dir: Path | None,
-                prefix: str = "") -> str:
+def figure_html(name: str, make: Callable[[], Figure], figures_dir: Path | None,
+                prefix: str = "", caption: str = "") -> str:
     """Draw a figure, embed it as a base64 PNG, and save PNG + SVG copies if asked."""
     try:
         with warnings.catch_warnings():  # glyphs missing from the font (CJK) show as boxes
@@ -78,82 +94,104 @@ def figure_html(name: str, make: Callable[[], Any], figures_dir: Path | None,
         return (f'<p class="reason">The figure "{esc(name)}" could not be drawn '
                 f"({esc(type(exc).__name__)}: {esc(str(exc))}).</p>")
     data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
     return (f'<figure><img alt="figure: {esc(name)}" class="figure" '
-            f'src="data:image/png;base64,{data}"></figure>')
+            f'src="data:image/png;base64,{data}">{cap}</figure>')
 
 
 def _pct(v: float) -> str:
     return f"{v:.1%}" if math.isfinite(v) else "-"
 
 
+def _settings(d: SettingsData) -> str:
+    parts = [table_html(("setting", "value"), d.rows)]
+    if d.space:
+        parts.append(table_html(("parameter", "distribution"), d.space, caption="Search space"))
+    return "".join(parts)
+
+
+def _importance(d: ImportanceData) -> str:
+    return table_html(("parameter", "share of the metric's variance",
+                       "uncertainty (middle 95% of the forest's trees)"),
+                      [(r.name, _pct(r.share), f"{_pct(r.low)} to {_pct(r.high)}")
+                       for r in d.rows], numeric=(1,))
+
+
+def _distributions(d: DistributionsData) -> str:
+    rows: list[tuple[Any, ...]] = []
+    for m, v in d.models.items():
+        bf = v.best_folds
+        rows.append((m, len(v.means), float(v.means.mean()), v.best, float(bf.mean()),
+                     float(bf.std(ddof=1)) if len(bf) > 1 else "-"))
+    return table_html(("model", "configurations", "mean of their means", "best trial",
+                       "best mean", "best's SD over folds"), rows, numeric=(1, 2, 3, 4, 5))
+
+
+def _top(d: Sequence[TopTrial]) -> str:
+    rows = [(r.rank, r.number, r.value,
+             interval_text(r.interval) if r.interval else "one fold: none",
+             ", ".join(f"{v:.4g}" for v in r.folds),
+             param_text(r.params), duration_text(r.duration))
+            for r in d]
+    return table_html(("rank", "trial", "mean", "95% interval", "per fold", "parameters",
+                       "duration"), rows, numeric=(0, 1, 2))
+
+
 def _body(sec: Section) -> str:
     d, k = sec.data, sec.key
     if k == "settings":
-        parts = [table_html(("setting", "value"), d["rows"])]
-        if d["space"]:
-            parts.append(table_html(("parameter", "distribution"), d["space"],
-                                    caption="Search space"))
-        return "".join(parts)
+        return _settings(d)
     if k == "importance":
-        return table_html(("parameter", "share of variance", "range over trees"),
-                          [(r[0], _pct(r[1]), f"{_pct(r[2])} to {_pct(r[3])}") for r in d["rows"]],
-                          numeric=(1,))
+        return _importance(d)
     if k == "decomposition":
         return _decomposition_tables(d)
     if k == "distributions":
-        rows = []
-        for m, v in d["models"].items():
-            bf = v["best_folds"]
-            rows.append((m, len(v["means"]), float(v["means"].mean()), v["best"],
-                         float(bf.mean()), float(bf.std(ddof=1)) if len(bf) > 1 else "-"))
-        return table_html(("model", "configurations", "mean of their means", "best trial",
-                           "best mean", "best's SD over folds"), rows, numeric=(1, 2, 3, 4, 5))
+        return _distributions(d)
     if k == "curves":
-        return _decisions_table(d["decisions"])
+        return _decisions_table(d)
     if k == "top":
-        rows = [(r.rank, r.number, r.value,
-                 f"{r.interval[0]:.4g} to {r.interval[1]:.4g}" if r.interval else "-",
-                 ", ".join(f"{v:.4g}" for v in r.folds),
-                 param_text(r.params), duration_text(r.duration))
-                for r in d]
-        return table_html(("rank", "trial", "mean", "95% interval", "per fold", "parameters",
-                           "duration"), rows, numeric=(0, 1, 2))
+        return _top(d)
     if k == "comparison":
-        return "".join(f'<p class="words">{esc(t)}</p>' for t in d["sentences"])
+        return "".join(f'<p class="words">{esc(t)}</p>' for t in d.sentences)
     return ""
 
 
-def _decomposition_tables(dec) -> str:
+def _sd_interval(lo: float, hi: float) -> str:
+    """A variance interval shown on the standard-deviation scale."""
+    return interval_text((math.sqrt(max(lo, 0.0)), math.sqrt(max(hi, 0.0)))
+                         if math.isfinite(lo) and math.isfinite(hi) else None)
+
+
+def _decomposition_tables(dec: Decomposition) -> str:
     labels = {"model": "model change", "tuning": "tuning (configurations within a model)",
               "folds": "noise: folds", "residual": "noise: residual (fold x configuration)"}
     shares = dec.shares
-    rows = [(labels[s], math.sqrt(max(v, 0.0)),
-             f"{math.sqrt(max(lo, 0.0)):.4g} to {math.sqrt(max(hi, 0.0)):.4g}"
-             if math.isfinite(lo) and math.isfinite(hi) else "-", _pct(shares[s]))
-            for s, (v, lo, hi) in dec.sources.items()]
-    out = [table_html(("source", f"standard deviation ({dec.metric})", "95% interval", "share"),
+    total = sum(max(v, 0.0) for v, _, _ in dec.sources.values())
+    rows = [(labels[s], math.sqrt(v) if v > 1e-12 * total else 0.0, _sd_interval(lo, hi),
+             _pct(shares[s])) for s, (v, lo, hi) in dec.sources.items()]
+    out = [table_html(("source", f"standard deviation ({dec.metric})",
+                       f"{dec.confidence:.0%} interval", "share of the variance"),
                       rows, numeric=(1, 3))]
-    srows = []
-    if dec.across_models is not None:
-        a = dec.across_models
-        srows.append(("model change: across models (best of each)", a.n, a.sd,
-                      f"{a.sd_interval[0]:.4g} to {a.sd_interval[1]:.4g}", a.range,
-                      f"{a.range_interval[0]:.4g} to {a.range_interval[1]:.4g}"))
-    for m, s in dec.within_models.items():
-        srows.append((f"tuning: configurations within {m}", s.n, s.sd,
-                      f"{s.sd_interval[0]:.4g} to {s.sd_interval[1]:.4g}", s.range,
-                      f"{s.range_interval[0]:.4g} to {s.range_interval[1]:.4g}"))
+    spreads = ([("model change: across models (best of each)", dec.across_models)]
+               if dec.across_models is not None else [])
+    spreads += [(f"tuning: configurations within {m}", s) for m, s in dec.within_models.items()]
+    srows = [(name, s.n, s.sd, interval_text(s.sd_interval), s.range,
+              interval_text(s.range_interval)) for name, s in spreads]
     if srows:
-        out.append(table_html(("spread of mean scores", "n", "SD", "interval", "range", "interval"),
-                              srows, numeric=(1, 2, 4),
-                              caption="Standard deviation and range: model change vs tuning"))
+        out.append(table_html(
+            ("spread of mean scores", "configurations", f"SD ({dec.metric})",
+             "interval (folds resampled)", f"range: best - worst ({dec.metric})",
+             "interval (folds resampled)"),
+            srows, numeric=(1, 2, 4),
+            caption="Standard deviation and range: model change vs tuning"))
     return "".join(out)
 
 
-def _decisions_table(decisions, limit: int = 200) -> str:
-    stops = [(n, d) for n, d in decisions if d.stop]
+def _decisions_table(data: CurvesData, limit: int = 200) -> str:
+    stops = [(n, d) for n, d in data.decisions if d.stop]
     if not stops:
-        return '<p class="note">No trial was stopped early.</p>'
+        return ('<p class="note">No trial was stopped early'
+                + (" (no stopper was used)." if not data.decisions else ".") + "</p>")
     rows = [(n, "-" if d.fold is None else d.fold, d.step, d.rule,
              "-" if d.bracket is None else d.bracket, d.value,
              "-" if d.threshold is None else d.threshold) for n, d in stops[:limit]]
@@ -164,7 +202,7 @@ def _decisions_table(decisions, limit: int = 200) -> str:
                       caption="Early-stopping decisions that stopped a trial") + more
 
 
-def section_html(sec: Section, figures: Sequence[tuple[str, Callable[[], Any]]],
+def section_html(sec: Section, figures: Sequence[FigureSpec],
                  figures_dir: Path | None, prefix: str = "", level: int = 2) -> str:
     """A section: heading, then its reason, or its tables, figures and notes."""
     out = [f'<section id="{esc(prefix)}{esc(sec.key)}"><h{level}>{esc(sec.title)}</h{level}>']
@@ -175,7 +213,7 @@ def section_html(sec: Section, figures: Sequence[tuple[str, Callable[[], Any]]],
     if sec.key == "comparison":
         out.append(body)
         body = ""
-    out.extend(figure_html(name, make, figures_dir, prefix) for name, make in figures)
+    out.extend(figure_html(f.name, f.make, figures_dir, prefix, f.caption) for f in figures)
     out.append(body)
     out.extend(f'<p class="note">{esc(n)}</p>' for n in sec.notes)
     out.append("</section>")

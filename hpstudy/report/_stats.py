@@ -8,14 +8,27 @@ distributions across folds, and best vs runner-up with the winner's curse.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
 
 from hpstudy.errors import ConfigError
-from hpstudy.report._data import ScoreMatrix, Section, mean_interval, score_matrix
+from hpstudy.report._data import mean_interval, score_matrix
+from hpstudy.report._records import (
+    ComparisonData,
+    DistributionsData,
+    ImportanceData,
+    ImportanceRow,
+    ModelScores,
+    ScoreMatrix,
+    Section,
+    degenerate,
+)
 from hpstudy.trials import Trials
+
+if TYPE_CHECKING:
+    from hpstudy.stats import BayesianComparison, CorrectedTTest, SelectionBias
 
 __all__ = ["Units", "comparison_section", "decomposition_section", "distributions_section",
            "importance_section"]
@@ -52,6 +65,21 @@ class Units:
                 else f"Differences are in units of {self.metric}.")
 
 
+def _share(v: float) -> str:
+    return "under 1%" if 0 < v < 0.005 else f"{v:.0%}"
+
+
+def _plain(exc: Exception) -> str:
+    """A stats error without its leading argument name (``"X: needs..."``), for readers."""
+    text = str(exc).rstrip(".")
+    head, sep, rest = text.partition(": ")
+    return rest if sep and head.isidentifier() and len(head) <= 12 else text
+
+
+def _unit(v: float) -> float:
+    return min(max(v, 0.0), 1.0)
+
+
 def importance_section(trials: Trials, seed: int = 0) -> Section:
     """Hyperparameter importance with per-tree intervals clipped to [0, 1] and the forest's R^2."""
     from hpstudy.stats import importance
@@ -61,23 +89,24 @@ def importance_section(trials: Trials, seed: int = 0) -> Section:
         imp = importance(trials, seed=seed)
     except ConfigError as exc:
         return Section(key="importance", title=title,
-                       reason=f"Importance could not be computed: {exc}.")
+                       reason=f"Importance could not be computed: {_plain(exc)}.")
     order = sorted(imp.shares, key=lambda k: -imp.shares[k])
     rows = []
     for k in [*order, "interactions"]:
         share = imp.interactions if k == "interactions" else imp.shares[k]
         lo, hi = imp.intervals[k]
-        rows.append((k, min(max(share, 0.0), 1.0), min(max(lo, 0.0), 1.0), min(max(hi, 0.0), 1.0)))
+        rows.append(ImportanceRow(name=k, share=_unit(share), low=_unit(lo), high=_unit(hi)))
     notes = [f"A random forest fitted to {imp.n_configs} configurations explains "
              f"{imp.r2_oob:.0%} of the metric's variance out of bag (R² = {imp.r2_oob:.2f}).",
-             "Each share is the fraction of the metric's variance due to that parameter alone; "
-             f"the bar shows the middle {imp.confidence:.0%} of the forest's trees, clipped to "
-             "[0, 1]. What is left over is interactions."]
+             "Each share is the fraction of the metric's variance explained by that parameter "
+             "alone; \"interactions\" is what parameters explain only together. The error bar "
+             f"spans the middle {imp.confidence:.0%} of the forest's trees (each tree gives its "
+             "own share), clipped to [0, 1]."]
     if imp.r2_oob < 0.1:
         notes.append("Warning: the forest predicts the metric poorly (R² < 0.1); these shares "
                      "describe noise rather than the parameters' effect.")
     return Section(key="importance", title=title,
-                   data={"rows": tuple(rows), "r2": imp.r2_oob, "result": imp},
+                   data=ImportanceData(rows=tuple(rows), r2=imp.r2_oob, result=imp),
                    notes=tuple(notes))
 
 
@@ -90,21 +119,33 @@ def decomposition_section(trials: Trials, model: str | None, seed: int = 0) -> S
         dec = decompose(trials, model=model, seed=seed)
     except ConfigError as exc:
         return Section(key="decomposition", title=title,
-                       reason=f"The variance decomposition could not be computed: {exc}.")
+                       reason=f"The variance decomposition could not be computed: {_plain(exc)}.")
     shares = dec.shares
     label = {"model": "model change", "tuning": "tuning", "folds": "noise: folds",
              "residual": "noise: residual"}
-    parts = [f"{label[k]} {shares[k]:.0%}" for k in dec.sources if math.isfinite(shares[k])]
+    parts = [f"{label[k]} {_share(shares[k])}" for k in dec.sources if math.isfinite(shares[k])]
     notes = [f"Of the variance of {dec.metric} over {dec.n_configs} configurations x "
              f"{dec.n_folds} folds: " + ", ".join(parts) + "."]
     if dec.model_kind == "fixed":
-        notes.append("With fewer than 5 architectures the model effect is the spread of their "
-                     "means, not a random variance; its interval is wide.")
+        notes.append("With fewer than 5 models, the model effect is fixed: its share is the "
+                     "variance of these models' effects over the study's scores (these models "
+                     "only, not models in general); its interval is wide.")
     elif dec.model_kind == "absent":
         notes.append("One architecture only: there is no model-change component.")
     if dec.dropped:
         notes.append(f"{dec.dropped} configuration(s) without every fold were left out.")
     notes.append(f"Intervals at {dec.confidence:.0%}: {dec.fit.interval_method}.")
+    spreads = [*([dec.across_models] if dec.across_models is not None else []),
+               *dec.within_models.values()]
+    if spreads:
+        notes.append("The intervals of the SD and range of mean scores come from resampling the "
+                     "folds: they show how much fold-to-fold noise moves these spreads, not how "
+                     "much they would change had other configurations been tried.")
+    if any(degenerate(s.sd_interval) or degenerate(s.range_interval) for s in spreads):
+        notes.append("Some of these intervals could not be estimated: every resample of the "
+                     "folds gave the same spread, which happens when a fold shifts all "
+                     "configurations' scores by the same amount. That does not make the spread "
+                     "certain; more configurations, or repeated folds, would tell.")
     return Section(key="decomposition", title=title, data=dec, notes=tuple(notes))
 
 
@@ -120,22 +161,22 @@ def distributions_section(trials: Trials, model: str | None) -> Section:
               for n in m.numbers]
     sign = trials.goal.sign
     means = m.scores.mean(axis=1)
-    models: dict[str, dict[str, Any]] = {}
+    models: dict[str, ModelScores] = {}
     for lab in sorted(set(labels)):
         idx = np.flatnonzero(np.array(labels) == lab)
         best = idx[int(np.argmax(sign * means[idx]))]
-        models[lab] = {"means": means[idx], "numbers": m.numbers[idx],
-                       "best": int(m.numbers[best]), "best_folds": m.scores[best]}
+        models[lab] = ModelScores(means=means[idx], numbers=m.numbers[idx],
+                                  best=int(m.numbers[best]), best_folds=m.scores[best])
     notes = [f"{len(m.numbers)} configurations scored on every one of {len(m.folds)} folds."]
     if m.scores.shape[1] < 2:
         notes.append("One fold per configuration: the fold-to-fold spread cannot be shown.")
     return Section(key="distributions", title=title,
-                   data={"models": models, "folds": m.folds, "metric": trials.metric},
+                   data=DistributionsData(models=models, folds=m.folds, metric=trials.metric),
                    notes=tuple(notes))
 
 
 def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
-           confidence: float) -> tuple[list[str], dict[str, Any]]:
+           confidence: float) -> ComparisonData:
     from hpstudy.stats import bayesian_ttest, bbc_cv, corrected_ttest
 
     goal, sign = trials.goal, trials.goal.sign
@@ -145,11 +186,13 @@ def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
     nb, nr = int(m.numbers[b]), int(m.numbers[r])
     ratio = m.test_train_ratio
     k = m.scores.shape[1]
-    out: dict[str, Any] = {"best": (nb, float(means[b])), "runner_up": (nr, float(means[r]))}
+    tt: CorrectedTTest | None = None
+    by: BayesianComparison | None = None
+    sel: SelectionBias | None = None
     ci = mean_interval(m.scores[b], ratio, confidence)
     text = [f"Trial {nb} has the best mean {trials.metric}, {units.value(means[b])}"
             + (f" ({confidence:.0%} interval {units.value(ci[0])} to {units.value(ci[1])} over "
-               f"{k} folds)" if ci else "")
+               f"{k} folds)" if ci and not degenerate(ci) else "")
             + f"; the runner-up, trial {nr}, has {units.value(means[r])} "
               f"({units.diff(sign * (means[b] - means[r]))} behind)."]
     diff = sign * (m.scores[b] - m.scores[r])  # > 0: the best is better
@@ -158,7 +201,6 @@ def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
                              alternative="greater", confidence=confidence)
         by = bayesian_ttest(diff, np.zeros_like(diff), rope=rope, test_train_ratio=ratio,
                             confidence=confidence)
-        out.update(ttest=tt, bayes=by)
         rope_txt = units.diff(rope)
         text.append(f"Trial {nb} is better than trial {nr} with probability "
                     f"{by.prob_positive:.2f}; the difference is within {rope_txt} (practically "
@@ -178,7 +220,6 @@ def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
         text.append("The two differ by the same amount on every fold; no test is needed.")
     if k >= 3:
         sel = bbc_cv(m.scores, goal=goal, confidence=confidence, seed=seed)
-        out["selection"] = sel
         fair = (f"A fair estimate of what the chosen configuration will score is "
                 f"{units.value(sel.estimate)} ({confidence:.0%} interval "
                 f"{units.value(sel.interval[0])} to {units.value(sel.interval[1])}; BBC-CV).")
@@ -191,7 +232,8 @@ def _words(trials: Trials, m: ScoreMatrix, units: Units, rope: float, seed: int,
                         "best configuration wins on every resample of the folds. " + fair)
     else:
         text.append("The winner's curse needs at least 3 folds to be estimated.")
-    return text, out
+    return ComparisonData(best=(nb, float(means[b])), runner_up=(nr, float(means[r])),
+                          sentences=tuple(text), ttest=tt, bayes=by, selection=sel)
 
 
 def comparison_section(trials: Trials, *, rope: float | None = None, seed: int = 0,
@@ -207,6 +249,5 @@ def comparison_section(trials: Trials, *, rope: float | None = None, seed: int =
     if rope is None:  # 1 point, or 1% of the best mean for other metrics
         best = float(np.max(np.abs(m.scores.mean(axis=1))))
         rope = 0.01 if units.points else (0.01 * best if best > 0 else 0.01)
-    text, out = _words(trials, m, units, rope, seed, confidence)
-    out["sentences"] = tuple(text)
-    return Section(key="comparison", title=title, data=out, notes=(units.note,))
+    data = _words(trials, m, units, rope, seed, confidence)
+    return Section(key="comparison", title=title, data=data, notes=(units.note,))

@@ -71,7 +71,8 @@ def add_commands(subparsers) -> None:
         What ``ArgumentParser.add_subparsers`` returned. Each command's
         namespace gets ``func``, its handler.
     """
-    model_help = "parameter naming the model family (default model_name; 'none' for one model)"
+    model_help = ("parameter naming the model family (default: auto, a categorical parameter "
+                  "named like model, model_name, arch, ...; 'none' for one model)")
     rep = subparsers.add_parser("report", help="write a study's report as one offline HTML page")
     rep.add_argument("storage", help="the study's SQLite file")
     rep.add_argument("-o", "--output", default=None, help="HTML file (default: STORAGE.html)")
@@ -80,13 +81,13 @@ def add_commands(subparsers) -> None:
     rep.add_argument("--watch", type=float, default=None, metavar="N",
                      help="rewrite the page every N seconds (during a run; Ctrl-C stops)")
     rep.add_argument("--top", type=int, default=10, help="rows of the top-trials table")
-    rep.add_argument("--model", type=_model, default="model_name", help=model_help)
+    rep.add_argument("--model", type=_model, default="auto", help=model_help)
     rep.set_defaults(func=_cmd_report)
     ana = subparsers.add_parser("analyze", help="a study's statistics as text, Markdown or JSON")
     ana.add_argument("storage", help="the study's SQLite file")
     ana.add_argument("--format", choices=["text", "md", "json"], default="text")
     ana.add_argument("--top", type=int, default=10, help="rows of the top-trials table")
-    ana.add_argument("--model", type=_model, default="model_name", help=model_help)
+    ana.add_argument("--model", type=_model, default="auto", help=model_help)
     ana.set_defaults(func=_cmd_analyze)
     com = subparsers.add_parser("compare", help="several studies side by side")
     com.add_argument("storages", nargs="+", help="the studies' SQLite files")
@@ -94,5 +95,5 @@ def add_commands(subparsers) -> None:
     com.add_argument("-o", "--output", default=None, help="also write an HTML page here")
     com.add_argument("--figures", default=None, metavar="DIR",
                      help="also write every figure as PNG and SVG into DIR")
-    com.add_argument("--model", type=_model, default="model_name", help=model_help)
+    com.add_argument("--model", type=_model, default="auto", help=model_help)
     com.set_defaults(func=_cmd_compare)

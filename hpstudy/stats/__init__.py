@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 from hpstudy.stats._components import VarianceComponents, variance_components
+from hpstudy.stats._frame import MODEL_NAMES, model_parameter
 from hpstudy.stats._simulate import simulate_study
 from hpstudy.stats.analyze import Analysis, analyze
 from hpstudy.stats.compare import (
@@ -37,6 +38,7 @@ from hpstudy.stats.selection import SelectionBias, bbc_cv
 from hpstudy.stats.variance import Decomposition, Spread, decompose
 
 __all__ = [
+    "MODEL_NAMES",
     "Analysis",
     "BayesianComparison",
     "CorrectedTTest",
@@ -56,6 +58,7 @@ __all__ = [
     "importance",
     "mcnemar_test",
     "mls_interval",
+    "model_parameter",
     "percentile_interval",
     "proportion_interval",
     "simulate_study",

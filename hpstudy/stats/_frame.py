@@ -6,9 +6,9 @@ import attrs
 import numpy as np
 
 from hpstudy.errors import ConfigError
-from hpstudy.trials import Goal
+from hpstudy.trials import Goal, Trials
 
-__all__ = ["MODEL_NAMES", "StudyData", "resolve_model", "study_data"]
+__all__ = ["MODEL_NAMES", "StudyData", "model_parameter", "resolve_model", "study_data"]
 
 #: Parameter names read as "the architecture" when ``model="auto"`` (case-insensitive).
 MODEL_NAMES = ("model", "model_name", "model_type", "arch", "architecture", "network",
@@ -34,6 +34,36 @@ class StudyData:
     goal: Goal
     metric: str
     dropped: int
+
+
+def model_parameter(trials: Trials, model: str | None = "auto") -> str | None:
+    """The parameter naming the architecture in ``trials``, by the rule of :func:`analyze`.
+
+    Parameters
+    ----------
+    trials : Trials
+        The study's trials.
+    model : str or None, default "auto"
+        A parameter name (returned when some trial has it, else None), None, or
+        ``"auto"``: a categorical parameter named like one of :data:`MODEL_NAMES`.
+
+    Returns
+    -------
+    str or None
+        The parameter's name, or None for a single architecture.
+    """
+    if model is None:
+        return None
+    if model != "auto":
+        return model if any(model in t.params for t in trials) else None
+    import pandas as pd
+
+    rows = [dict(t.params) for t in trials]
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows).add_prefix("params.")
+    col, _ = resolve_model(frame, "auto")
+    return None if col is None else col[len("params."):]
 
 
 def resolve_model(frame, model: str | None) -> tuple[str | None, str]:
