@@ -17,6 +17,10 @@ from scipy import stats
 
 from hpstudy.sweep import space_from_dict
 
+# the deprecated exponent forms (log_uniform, ...) are tested here on purpose;
+# tests/test_sweep_engine.py checks that they warn
+pytestmark = pytest.mark.filterwarnings("ignore::hpstudy.sweep.SweepDeprecationWarning")
+
 N = 10_000
 SEED = 20261128
 

@@ -14,6 +14,10 @@ from hpstudy.errors import ConfigError
 from hpstudy.sweep import Sweep, space_from_dict
 from tests.strategies import json_like, mutated_configs, sweep_configs
 
+# the deprecated exponent forms (log_uniform, ...) are tested here on purpose;
+# tests/test_sweep_engine.py checks that they warn
+pytestmark = pytest.mark.filterwarnings("ignore::hpstudy.sweep.SweepDeprecationWarning")
+
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -1,4 +1,4 @@
-"""The discrete-choice dimensions: Categorical and Constant.
+"""The discrete-choice dimension: Categorical.
 
 Private: users import them from :mod:`hpstudy.space`.
 """
@@ -26,7 +26,11 @@ from hpstudy.space._base import (
     unit_array,
 )
 
-__all__ = ["Categorical", "Constant"]
+__all__ = ["Categorical"]
+
+def _same_seq(a: Sequence[Any], b: Sequence[Any]) -> bool:
+    return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+
 
 def _index(values: tuple, value: Any) -> int:
     for i, v in enumerate(values):
@@ -35,24 +39,50 @@ def _index(values: tuple, value: Any) -> int:
     return -1
 
 
-@attrs.frozen(eq=False)
+#: W&B's tolerance for probabilities summing to 1 (``numpy.isclose(sum(p), 1.0)``).
+PROBABILITY_RTOL, PROBABILITY_ATOL = 1e-5, 1e-8
+
+
+@attrs.frozen(eq=False, repr=False)
 class Categorical(Dimension):
     """One of a list of values (W&B's ``values``), optionally with probabilities.
+
+    As in W&B, each written entry is drawn with probability ``1 / len(values)``
+    (or its ``probabilities`` entry), so a value written twice weighs double; a
+    grid visits each distinct value once, in written order.
 
     Parameters
     ----------
     values : sequence
-        At least one value, no duplicates (``True`` and ``1`` are different values).
+        At least one value; repeats allowed (``True`` and ``1`` are different values,
+        ``1`` and ``1.0`` the same).
     probabilities : sequence of float or None
-        One probability (>= 0) per value, summing to 1 within 1e-6; None for uniform.
+        One probability (>= 0) per entry, summing to 1 within W&B's tolerance
+        (``numpy.isclose``: 1e-5 relative plus 1e-8); None for uniform.
     ordered : bool or None
         Whether the values' order is meaningful. None (auto): True when every value
-        is a number (not a bool); then the values are sorted ascending.
+        is a number (not a bool); then :attr:`values` is sorted ascending.
+
+    Attributes
+    ----------
+    values : tuple
+        The distinct values (sorted when ordered numbers): what optimizers index.
+    probabilities : tuple or None
+        Each distinct value's probability (repeats' entries summed), aligned with
+        :attr:`values`.
+    entries : tuple
+        The values as written (order and repeats kept), for :meth:`grid` and :meth:`to_dict`.
+    entry_probabilities : tuple or None
+        The ``probabilities`` as written, one per entry.
 
     Examples
     --------
     >>> Categorical([64, 16, 32]).values
     (16, 32, 64)
+    >>> Categorical([64, 16, 32]).grid()
+    [64, 16, 32]
+    >>> Categorical(["a", "b", "a"]).probabilities
+    (0.6666666666666666, 0.3333333333333333)
     >>> Categorical(["adam", "sgd"]).to_unit(["sgd"])
     array([0.75])
     """
@@ -60,43 +90,69 @@ class Categorical(Dimension):
     values: tuple
     probabilities: tuple | None = attrs.field(default=None, kw_only=True)
     ordered: bool | None = attrs.field(default=None, kw_only=True)
+    entries: tuple = attrs.field(init=False, default=())
+    entry_probabilities: tuple | None = attrs.field(init=False, default=None)
     kind: ClassVar[str] = "categorical"
 
     def __attrs_post_init__(self) -> None:
         values = self.values
         if isinstance(values, (str, bytes, dict)) or not isinstance(values, (Sequence, np.ndarray)):
             raise ConfigError(f"values: must be a list (got {type(values).__name__})")
-        values = [plain(v) for v in values]
-        if not values:
+        entries = [plain(v) for v in values]
+        if not entries:
             raise ConfigError("values: must not be empty")
-        for i, v in enumerate(values):
+        distinct: list = []
+        slot: list[int] = []  # entry i is distinct[slot[i]]
+        for i, v in enumerate(entries):
             if isinstance(v, float) and math.isnan(v):
                 raise ConfigError(f"values[{i}]: must not be NaN")
-            if _index(tuple(values[:i]), v) >= 0:
-                raise ConfigError(f"values[{i}]: duplicate value {short(v)}")
-        probs = self.probabilities
-        if probs is not None:
-            if isinstance(probs, (str, bytes, dict)) or not isinstance(
-                    probs, (Sequence, np.ndarray)):
-                raise ConfigError(f"probabilities: must be a list (got {type(probs).__name__})")
+            j = _index(tuple(distinct), v)
+            if j < 0:
+                j = len(distinct)
+                distinct.append(v)
+            slot.append(j)
+        given = self.probabilities
+        probs: list[float] | None = None
+        weights: list[float] | None = None
+        if given is not None:
+            if isinstance(given, (str, bytes, dict)) or not isinstance(
+                    given, (Sequence, np.ndarray)):
+                raise ConfigError(f"probabilities: must be a list (got {type(given).__name__})")
             probs = [float(check_positive(p, f"probabilities[{i}]", strict=False))
-                     for i, p in enumerate(probs)]
-            if len(probs) != len(values):
+                     for i, p in enumerate(given)]
+            if len(probs) != len(entries):
                 raise ConfigError(f"probabilities: must have one entry per value "
-                                  f"({len(values)}) (got {len(probs)})")
-            if abs(math.fsum(probs) - 1.0) > 1e-6:
-                raise ConfigError(f"probabilities: must sum to 1 (got {math.fsum(probs)!r})")
+                                  f"({len(entries)}) (got {len(probs)})")
+            total = sum(probs)
+            if not abs(total - 1.0) <= PROBABILITY_ATOL + PROBABILITY_RTOL:
+                raise ConfigError(f"probabilities: must sum to 1 within 1e-5 (got {total!r})")
+            weights = [0.0] * len(distinct)
+            for j, p in zip(slot, probs, strict=True):
+                weights[j] += p
+        elif len(distinct) < len(entries):
+            weights = [slot.count(j) / len(entries) for j in range(len(distinct))]
         ordered = self.ordered
         if ordered is not None:
             ordered = check_bool(ordered, "ordered")
-        numeric = all(is_number(v) for v in values)
+        numeric = all(is_number(v) for v in distinct)
         if (ordered is None and numeric) or (ordered and numeric):
-            order = sorted(range(len(values)), key=lambda i: values[i])
-            values = [values[i] for i in order]
-            probs = None if probs is None else [probs[i] for i in order]
-        object.__setattr__(self, "values", tuple(values))
-        object.__setattr__(self, "probabilities", None if probs is None else tuple(probs))
+            order = sorted(range(len(distinct)), key=lambda i: distinct[i])
+            distinct = [distinct[i] for i in order]
+            weights = None if weights is None else [weights[i] for i in order]
+        object.__setattr__(self, "values", tuple(distinct))
+        object.__setattr__(self, "probabilities", None if weights is None else tuple(weights))
         object.__setattr__(self, "ordered", ordered)
+        object.__setattr__(self, "entries", tuple(entries))
+        object.__setattr__(self, "entry_probabilities", None if probs is None else tuple(probs))
+
+    def __repr__(self) -> str:
+        text = (f"Categorical(values={self.values!r}, probabilities={self.probabilities!r}, "
+                f"ordered={self.ordered!r}")
+        if not _same_seq(self.entries, self.values) or (
+                self.entry_probabilities is not None
+                and self.entry_probabilities != self.probabilities):
+            text += f", entries={self.entries!r}, entry_probabilities={self.entry_probabilities!r}"
+        return text + ")"
 
     @property
     def is_ordered(self) -> bool:
@@ -108,9 +164,9 @@ class Categorical(Dimension):
     def __eq__(self, other: object) -> bool:
         if type(other) is not Categorical:
             return NotImplemented
-        return (len(self.values) == len(other.values)
-                and all(same_value(a, b) for a, b in zip(self.values, other.values, strict=True))
-                and self.probabilities == other.probabilities and self.ordered == other.ordered)
+        return (_same_seq(self.entries, other.entries) and _same_seq(self.values, other.values)
+                and self.entry_probabilities == other.entry_probabilities
+                and self.ordered == other.ordered)
 
     def __hash__(self) -> int:
         return hash((len(self.values), self.probabilities, self.ordered))
@@ -162,7 +218,8 @@ class Categorical(Dimension):
         return self.values[self.index(value, name)]
 
     def sample(self, rng: np.random.Generator, n: int) -> list:
-        """Draw ``n`` values, with :attr:`probabilities` when given.
+        """Draw ``n`` values: each entry with probability ``1 / len(entries)``, or its
+        ``probabilities`` entry (so a repeated value weighs more, as in W&B).
 
         Parameters
         ----------
@@ -177,8 +234,11 @@ class Categorical(Dimension):
         """
         n, rng = check_n(n), check_rng(rng)
         k = len(self.values)
-        if self.probabilities is None:
+        if self.probabilities is None:  # no repeats: every value one entry
             idx = rng.integers(0, k, size=n)
+        elif self.entry_probabilities is None:  # repeats: draw an entry
+            entry = rng.integers(0, len(self.entries), size=n)
+            return [self.values[self.index(self.entries[i])] for i in entry]
         else:
             p = np.asarray(self.probabilities, dtype=float)
             idx = rng.choice(k, size=n, p=p / p.sum())
@@ -217,13 +277,17 @@ class Categorical(Dimension):
         return [self.values[i] for i in idx]
 
     def grid(self) -> list:
-        """The values, in order.
+        """Each distinct value once, in written order (W&B's grid).
 
         Returns
         -------
         list
         """
-        return list(self.values)
+        out: list = []
+        for v in self.entries:
+            if _index(tuple(out), v) < 0:
+                out.append(v)
+        return [self.values[self.index(v)] for v in out]
 
     @property
     def is_continuous(self) -> bool:
@@ -231,143 +295,16 @@ class Categorical(Dimension):
         return False
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"values": [...]}`` plus ``probabilities`` (and hpstudy's ``ordered``
-        when it differs from the automatic choice).
+        """``{"values": [...]}`` as written, plus ``probabilities`` (and hpstudy's
+        ``ordered`` when it differs from the automatic choice).
 
         Returns
         -------
         dict
         """
-        out: dict[str, Any] = {"values": list(self.values)}
-        if self.probabilities is not None:
-            out["probabilities"] = list(self.probabilities)
+        out: dict[str, Any] = {"values": list(self.entries)}
+        if self.entry_probabilities is not None:
+            out["probabilities"] = list(self.entry_probabilities)
         if self.ordered is not None:
             out["ordered"] = self.ordered
         return out
-
-
-@attrs.frozen(eq=False)
-class Constant(Dimension):
-    """A fixed value (W&B's ``value``).
-
-    Parameters
-    ----------
-    value : object
-        The value (not NaN).
-
-    Examples
-    --------
-    >>> Constant("adam").grid()
-    ['adam']
-    """
-
-    value: Any
-    kind: ClassVar[str] = "constant"
-
-    def __attrs_post_init__(self) -> None:
-        value = plain(self.value)
-        if isinstance(value, float) and math.isnan(value):
-            raise ConfigError("value: must not be NaN")
-        object.__setattr__(self, "value", value)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Constant:
-            return NotImplemented
-        return same_value(self.value, other.value)
-
-    def __hash__(self) -> int:
-        v = self.value
-        simple = v is None or isinstance(v, (str, int, float, bool))
-        return hash(("Constant", v if simple else type(v).__name__))
-
-    def check(self, value: Any, name: str = "value") -> Any:
-        """Return the constant if ``value`` equals it.
-
-        Parameters
-        ----------
-        value : object
-            The value.
-        name : str
-            The name in the error message.
-
-        Returns
-        -------
-        object
-
-        Raises
-        ------
-        ConfigError
-            If the value differs from the constant.
-        """
-        if not same_value(self.value, plain(value)):
-            raise ConfigError(f"{name}: must be {short(self.value)} (got {short(value)})")
-        return self.value
-
-    def sample(self, rng: np.random.Generator, n: int) -> list:
-        """``n`` copies of the value.
-
-        Parameters
-        ----------
-        rng : numpy.random.Generator
-            Unused (checked).
-        n : int
-            How many values.
-
-        Returns
-        -------
-        list
-        """
-        n = check_n(n)
-        check_rng(rng)
-        return [self.value] * n
-
-    def to_unit(self, values: Sequence[Any]) -> np.ndarray:
-        """Always 0.5.
-
-        Parameters
-        ----------
-        values : sequence
-            Copies of the value.
-
-        Returns
-        -------
-        numpy.ndarray
-        """
-        return np.full(len(self._checked(values)), 0.5)
-
-    def from_unit(self, u: Any) -> list:
-        """The value, once per coordinate.
-
-        Parameters
-        ----------
-        u : array_like
-            Values in [0, 1].
-
-        Returns
-        -------
-        list
-        """
-        return [self.value] * len(unit_array(u))
-
-    def grid(self) -> list:
-        """``[value]``.
-
-        Returns
-        -------
-        list
-        """
-        return [self.value]
-
-    @property
-    def is_continuous(self) -> bool:
-        """Always False."""
-        return False
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"value": value}``.
-
-        Returns
-        -------
-        dict
-        """
-        return {"value": self.value}

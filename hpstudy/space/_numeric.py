@@ -178,8 +178,9 @@ class Real(Dimension):
         count = math.ceil((float(self.high) - float(self.low)) / self.q)
         if count > MAX_GRID:
             raise ConfigError(f"grid: {count} values exceeds the limit of {MAX_GRID} ({self!r})")
-        if all(isinstance(v, int) for v in (self.low, self.high, self.q)):
-            return list(range(self.low, self.high, self.q))
+        lo, hi, q = self.low, self.high, self.q
+        if isinstance(lo, int) and isinstance(hi, int) and isinstance(q, int):
+            return list(range(lo, hi, q))
         return [clean_float(float(v)) for v in np.arange(self.low, self.high, self.q)]
 
     @property

@@ -11,7 +11,8 @@ import numpy as np
 
 from hpstudy.errors import ConfigError, did_you_mean
 from hpstudy.space._base import MAX_GRID, Dimension, plain, short
-from hpstudy.space._categorical import Categorical, Constant
+from hpstudy.space._categorical import Categorical
+from hpstudy.space._constant import Constant
 from hpstudy.space._distributions import Beta, LogNormal, Normal
 from hpstudy.space._numeric import Integer, Real
 
@@ -43,16 +44,16 @@ def _rng(seed: Any) -> np.random.Generator:
 class SearchSpace:
     """An ordered mapping of flat parameter names to dimensions.
 
-    Nested W&B parameters use dotted names (``"optimizer.lr"``); :meth:`nest`
-    rebuilds the nested dict the objective receives.
+    Dots in a name are literal (``"optimizer.config.lr"`` is one name, as in a W&B
+    file); a nested mapping makes a group, as W&B's nested ``parameters:`` do. A
+    group member's flat name joins the keys with dots (``"optimizer.lr"``), and
+    :meth:`nest` rebuilds the nested dict the objective receives.
 
     Parameters
     ----------
-    dimensions : mapping of str to Dimension
-        At least one parameter. Names are non-empty strings; a name cannot be both
-        a parameter and a group (``"a"`` and ``"a.b"``). The members of a dotted group
-        are kept together, at the place of the group's first member (the order of
-        the nested W&B mapping).
+    dimensions : mapping of str to Dimension (or to a nested mapping: a group)
+        At least one parameter. Keys are non-empty strings without empty dotted
+        parts; two parameters cannot share a flat name. Order is kept.
 
     Examples
     --------
@@ -63,32 +64,21 @@ class SearchSpace:
     [{'lr': 0.00018789852661499492, 'opt': 'adam'}, {'lr': 3.463964459891803e-05, 'opt': 'adam'}]
     >>> space.to_unit([{"lr": 1e-4, "opt": "sgd"}]).round(3).tolist()
     [[0.5, 0.75]]
+    >>> SearchSpace({"opt": {"lr": Real(0, 1)}, "opt.name": Constant("adam")}).paths
+    {'opt.lr': ('opt', 'lr'), 'opt.name': ('opt.name',)}
     """
 
-    __slots__ = ("_dims",)
+    __slots__ = ("_dims", "_paths")
 
-    def __init__(self, dimensions: Mapping[str, Dimension]) -> None:
+    def __init__(self, dimensions: Mapping[str, Any]) -> None:
         if not isinstance(dimensions, Mapping):
             raise ConfigError(f"dimensions: must be a mapping of names to dimensions "
                               f"(got {type(dimensions).__name__})")
-        if not dimensions:
-            raise ConfigError("dimensions: must hold at least one parameter")
         dims: dict[str, Dimension] = {}
-        for name, dim in dimensions.items():
-            if not isinstance(name, str) or not name or any(not p for p in name.split(".")):
-                raise ConfigError(f"dimensions: names must be non-empty strings without empty "
-                                  f"dotted parts (got {name!r})")
-            if not isinstance(dim, Dimension):
-                raise ConfigError(f"{name}: must be a dimension (Real, Integer, Categorical, "
-                                  f"...) (got {type(dim).__name__})")
-            dims[name] = dim
-        for name in dims:
-            parts = name.split(".")
-            for i in range(1, len(parts)):
-                prefix = ".".join(parts[:i])
-                if prefix in dims:
-                    raise ConfigError(f"{name}: '{prefix}' is both a parameter and a group")
-        self._dims = _group_together(dims)
+        paths: dict[str, tuple[str, ...]] = {}
+        _flatten(dimensions, (), dims, paths)
+        self._dims = dims
+        self._paths = paths
 
     # -- mapping protocol ------------------------------------------------------
     @property
@@ -112,6 +102,11 @@ class SearchSpace:
     def __contains__(self, name: object) -> bool:
         return name in self._dims
 
+    @property
+    def paths(self) -> dict[str, tuple[str, ...]]:
+        """Each name's key path: ``("opt", "lr")`` for a group member, ``(name,)`` otherwise."""
+        return dict(self._paths)
+
     def items(self) -> list[tuple[str, Dimension]]:
         """``(name, dimension)`` pairs in declared order.
 
@@ -124,20 +119,20 @@ class SearchSpace:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SearchSpace):
             return NotImplemented
-        return self.items() == other.items()
+        return self.items() == other.items() and self._paths == other._paths
 
     def __hash__(self) -> int:
-        return hash(tuple((n, hash(d)) for n, d in self._dims.items()))
+        return hash(tuple((self._paths[n], hash(d)) for n, d in self._dims.items()))
 
     def __repr__(self) -> str:
-        inner = ", ".join(f"{n!r}: {d!r}" for n, d in self._dims.items())
-        return f"SearchSpace({{{inner}}})"
+        return f"SearchSpace({_nested_repr(self._tree(lambda dim: dim))})"
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"dims": self._dims}
+        return {"dims": self._dims, "paths": self._paths}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._dims = state["dims"]
+        self._paths = state.get("paths") or {name: (name,) for name in self._dims}
 
     # -- sampling and grids ----------------------------------------------------
     @property
@@ -166,11 +161,18 @@ class SearchSpace:
         return [dict(zip(self._dims, row, strict=True)) for row in zip(*columns, strict=True)]
 
     def grid(self) -> list[dict]:
-        """Every combination, first name varying slowest.
+        """Every combination, in the order of W&B's grid search.
+
+        As the W&B engine does: the parameters in sorted key-path order (each
+        level's keys sorted, a group's members where the group's key sorts), the
+        last one varying fastest; each dimension's values in its written order
+        (:meth:`Categorical.grid <hpstudy.space.Categorical.grid>`: each distinct
+        value once). So the first ``n`` points are the ``n`` runs W&B would start.
 
         Returns
         -------
         list of dict
+            Each in declared name order.
 
         Raises
         ------
@@ -182,11 +184,16 @@ class SearchSpace:
             raise ConfigError(f"grid: cannot enumerate continuous parameter(s) "
                               f"{', '.join(continuous)}; use categorical, constant, int_uniform "
                               f"or q_uniform for grid search")
-        axes = [d.grid() for d in self._dims.values()]
+        order = sorted(self._dims, key=self._paths.__getitem__)
+        axes = [self._dims[n].grid() for n in order]
         size = math.prod(len(a) for a in axes)
         if size > MAX_GRID:
             raise ConfigError(f"grid: {size} combinations exceeds the limit of {MAX_GRID}")
-        return [dict(zip(self._dims, combo, strict=True)) for combo in itertools.product(*axes)]
+        out = []
+        for combo in itertools.product(*axes):
+            point = dict(zip(order, combo, strict=True))
+            out.append({name: point[name] for name in self._dims})
+        return out
 
     def grid_size(self) -> int:
         """The number of grid points (without building them).
@@ -280,28 +287,29 @@ class SearchSpace:
         return {name: dim.check(params[name], name) for name, dim in self._dims.items()}
 
     def nest(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Turn dotted names into nested dicts: ``{"a.b": 1}`` -> ``{"a": {"b": 1}}``.
+        """Put group members into nested dicts; dotted names stay literal.
 
         Parameters
         ----------
         params : dict
-            Flat names to values.
+            Flat names to values (a name not in the space stays as it is).
 
         Returns
         -------
         dict
+            What the objective receives (what W&B passes as ``wandb.config``).
 
         Examples
         --------
-        >>> SearchSpace({"opt.lr": Real(0, 1), "opt.name": Constant("adam")}).nest(
-        ...     {"opt.lr": 0.5, "opt.name": "adam"})
-        {'opt': {'lr': 0.5, 'name': 'adam'}}
+        >>> space = SearchSpace({"opt": {"lr": Real(0, 1)}, "opt.name": Constant("adam")})
+        >>> space.nest({"opt.lr": 0.5, "opt.name": "adam"})
+        {'opt': {'lr': 0.5}, 'opt.name': 'adam'}
         """
         if not isinstance(params, Mapping):
             raise ConfigError(f"params: must be a dict (got {type(params).__name__})")
         out: dict[str, Any] = {}
         for key, value in params.items():
-            parts = str(key).split(".")
+            parts = self._paths.get(key, (key,))
             node = out
             for part in parts[:-1]:
                 child = node.setdefault(part, {})
@@ -315,45 +323,55 @@ class SearchSpace:
 
     # -- W&B mapping -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """The W&B ``parameters:`` mapping (dotted names nested under ``parameters``).
+        """The W&B ``parameters:`` mapping: groups as nested ``parameters``, dotted names flat.
 
         Returns
         -------
         dict
         """
+        return self._tree(lambda dim: dim.to_dict(), group=lambda members: {"parameters": members})
+
+    def _tree(self, leaf: Any, group: Any = None) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, dim in self._dims.items():
             node = out
-            parts = name.split(".")
-            for part in parts[:-1]:
-                node = node.setdefault(part, {"parameters": {}})["parameters"]
-            node[parts[-1]] = dim.to_dict()
+            path = self._paths[name]
+            for part in path[:-1]:
+                node = node.setdefault(part, {} if group is None else group({}))
+                node = node if group is None else node["parameters"]
+            node[path[-1]] = leaf(dim)
         return out
 
 
-def _group_together(dims: dict[str, Dimension]) -> dict[str, Dimension]:
-    """Reorder so the members of each dotted group are contiguous, at the group's first place.
+def _flatten(d: Mapping[str, Any], prefix: tuple[str, ...], dims: dict[str, Dimension],
+             paths: dict[str, tuple[str, ...]]) -> None:
+    """Add the dimensions of ``d`` (nested mappings are groups) under their flat names."""
+    where = ".".join(prefix) or "dimensions"
+    if not d:
+        raise ConfigError(f"{where}: must hold at least one parameter")
+    for key, value in d.items():
+        if not isinstance(key, str) or not key or any(not p for p in key.split(".")):
+            raise ConfigError(f"{where}: names must be non-empty strings without empty "
+                              f"dotted parts (got {key!r})")
+        path = (*prefix, key)
+        name = ".".join(path)
+        if isinstance(value, Mapping):
+            _flatten(value, path, dims, paths)
+            continue
+        if not isinstance(value, Dimension):
+            raise ConfigError(f"{name}: must be a dimension (Real, Integer, Categorical, "
+                              f"...) or a mapping (a group) (got {type(value).__name__})")
+        if name in dims:
+            raise ConfigError(f"{name}: two parameters have this flat name (key paths "
+                              f"{paths[name]} and {path}); rename one")
+        dims[name] = value
+        paths[name] = path
 
-    That is the order of the nested W&B mapping, so ``hpstudy.sweep.space_from_dict(to_dict())``
-    keeps it.
-    """
-    tree: dict[str, Any] = {}
-    for name in dims:
-        node = tree
-        for part in name.split(".")[:-1]:
-            node = node.setdefault(part + ".", {})
-        node[name] = None
-    out: dict[str, Dimension] = {}
 
-    def walk(node: dict[str, Any]) -> None:
-        for key, child in node.items():
-            if child is None:
-                out[key] = dims[key]
-            else:
-                walk(child)
-
-    walk(tree)
-    return out
+def _nested_repr(tree: dict[str, Any]) -> str:
+    inner = ", ".join(f"{k!r}: {_nested_repr(v) if isinstance(v, dict) else repr(v)}"
+                      for k, v in tree.items())
+    return f"{{{inner}}}"
 
 
 def _grid_len(dim: Dimension) -> int:

@@ -7,6 +7,7 @@ format, each distribution's exact semantics, and what a local run ignores)::
     sweep.space, sweep.method, sweep.metric, sweep.early_terminate, sweep.run_cap
 """
 
+from hpstudy.sweep._params import SweepDeprecationWarning
 from hpstudy.sweep._sweep import (
     METHODS,
     EarlyTerminate,
@@ -20,5 +21,6 @@ __all__ = [
     "METHODS",
     "Metric",
     "Sweep",
+    "SweepDeprecationWarning",
     "space_from_dict",
 ]

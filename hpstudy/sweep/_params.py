@@ -1,6 +1,6 @@
 """Parse a W&B ``parameters:`` mapping into hpstudy dimensions.
 
-Private: :meth:`hpstudy.space.SearchSpace.from_dict` and :class:`hpstudy.sweep.Sweep`
+Private: :func:`hpstudy.sweep.space_from_dict` and :class:`hpstudy.sweep.Sweep`
 call :func:`parse_parameters`. The semantics follow the W&B sweeps engine
 (``wandb/sweeps``, ``params.py`` and ``config/schema.json``); docs/sweeps.rst has
 the table.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from hpstudy._validation import check_exact_int, check_finite_value, is_number, 
 from hpstudy.errors import ConfigError, did_you_mean
 from hpstudy.space import Beta, Categorical, Constant, Dimension, Integer, LogNormal, Normal, Real
 
-__all__ = ["DISTRIBUTIONS", "parse_parameters"]
+__all__ = ["DISTRIBUTIONS", "SweepDeprecationWarning", "parse_parameters"]
 
 MAX_DEPTH = 32
 _SIMPLE = re.compile(r"[A-Za-z0-9_.-]{1,60}")
@@ -46,6 +47,15 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "int_log_uniform_values": (("min", "max"), {}),
 }
 
+# W&B's PARAM_DEPRECATION_MAP (sweeps/params.py): exponent bounds -> value bounds
+_DEPRECATED = {"log_uniform": "log_uniform_values", "q_log_uniform": "q_log_uniform_values",
+               "inv_log_uniform": "inv_log_uniform_values"}
+
+
+class SweepDeprecationWarning(UserWarning):
+    """A sweep file uses a form W&B deprecates (shown by default, unlike DeprecationWarning)."""
+
+
 _POSITIVE_MIN = {"log_uniform_values", "q_log_uniform_values", "inv_log_uniform_values",
                  "int_log_uniform_values"}
 
@@ -57,8 +67,11 @@ def _keyname(key: Any) -> str:
     return short(key)
 
 
-def parse_parameters(d: Any, path: str = "parameters") -> dict[str, Dimension]:
-    """Flatten a W&B ``parameters`` mapping into ``{dotted name: dimension}``.
+def parse_parameters(d: Any, path: str = "parameters") -> dict[str, Any]:
+    """Read a W&B ``parameters`` mapping into ``{key: dimension or group mapping}``.
+
+    A spec holding ``parameters`` is a group (a nested mapping); every other key,
+    dotted or not, is a literal parameter name, as in the W&B engine.
 
     Parameters
     ----------
@@ -69,19 +82,18 @@ def parse_parameters(d: Any, path: str = "parameters") -> dict[str, Dimension]:
 
     Returns
     -------
-    dict of str to Dimension
+    dict
+        What :class:`~hpstudy.space.SearchSpace` takes.
 
     Raises
     ------
     ConfigError
         Naming the key path and the rule.
     """
-    out: dict[str, Dimension] = {}
-    _parse_into(out, d, path, prefix="", depth=0)
-    return out
+    return _parse_into(d, path, depth=0)
 
 
-def _parse_into(out: dict[str, Dimension], d: Any, path: str, prefix: str, depth: int) -> None:
+def _parse_into(d: Any, path: str, depth: int) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(d, Mapping):
@@ -89,6 +101,7 @@ def _parse_into(out: dict[str, Dimension], d: Any, path: str, prefix: str, depth
                           f"(got {type(d).__name__})")
     if not d:
         raise ConfigError(f"{path}: must hold at least one parameter")
+    out: dict[str, Any] = {}
     for name, spec in d.items():
         if not isinstance(name, str) or not name.strip() or any(not p for p in name.split(".")):
             raise ConfigError(f"{path}: parameter names must be non-empty strings without "
@@ -99,20 +112,10 @@ def _parse_into(out: dict[str, Dimension], d: Any, path: str, prefix: str, depth
             if extra:
                 raise ConfigError(f"{where}.{_keyname(extra[0])}: unknown key next to "
                                   f"'parameters' (a group holds only 'parameters')")
-            _parse_into(out, spec["parameters"], f"{where}.parameters", f"{prefix}{name}.",
-                        depth + 1)
-            continue
-        flat = prefix + name
-        if flat in out:
-            raise ConfigError(f"{where}: duplicate parameter name {flat!r}")
-        out[flat] = parse_parameter(spec, where)
-    names = set(out)
-    for flat in out:
-        parts = flat.split(".")
-        for i in range(1, len(parts)):
-            if ".".join(parts[:i]) in names:
-                raise ConfigError(f"{path}: {'.'.join(parts[:i])!r} is both a parameter and a "
-                                  f"group (of {flat!r})")
+            out[name] = _parse_into(spec["parameters"], f"{where}.parameters", depth + 1)
+        else:
+            out[name] = parse_parameter(spec, where)
+    return out
 
 
 def _infer(spec: Mapping[str, Any], where: str) -> str:
@@ -159,6 +162,10 @@ def parse_parameter(spec: Any, where: str) -> Dimension:
         if key not in spec:
             raise ConfigError(f"{where}.{key}: required for {dist}")
     args = {**optional, **{k: plain(v) for k, v in spec.items() if k != "distribution"}}
+    if dist in _DEPRECATED:
+        warnings.warn(f"{where}: {dist} is deprecated in W&B (its min and max are natural-log "
+                      f"exponents); use {_DEPRECATED[dist]} with the values themselves",
+                      SweepDeprecationWarning, stacklevel=2)
     try:
         return _build(dist, args, where)
     except ConfigError as exc:
@@ -210,13 +217,13 @@ def _build(dist: str, args: dict[str, Any], where: str) -> Dimension:
                                   or not isinstance(probs, Sequence)):
             raise ConfigError(f"{where}.probabilities: must be a list of numbers "
                               f"(got {type(probs).__name__})")
-        return Categorical(list(values), probabilities=None if probs is None else list(probs),
+        return Categorical(tuple(values), probabilities=None if probs is None else tuple(probs),
                            ordered=args.get("ordered"))
     if dist in ("int_uniform", "int_log_uniform_values"):
-        lo = check_exact_int(args["min"], f"{where}.min")
-        hi = check_exact_int(args["max"], f"{where}.max")
+        low = check_exact_int(args["min"], f"{where}.min")
+        high = check_exact_int(args["max"], f"{where}.max")
         _bounds(args, where, dist)
-        return Integer(lo, hi, log=dist == "int_log_uniform_values")
+        return Integer(low, high, log=dist == "int_log_uniform_values")
     if dist in ("normal", "q_normal", "log_normal", "q_log_normal"):
         mu = _num(args, "mu", where, dist)
         sigma = _num(args, "sigma", where, dist)

@@ -31,9 +31,13 @@ def _opt_str(value: Any, name: str, choices: tuple[str, ...]) -> str | None:
 
 
 def _opt_int(value: Any, name: str, minimum: int) -> int | None:
+    """None or an integer >= minimum; an integral float (``10.0``) counts, as in
+    W&B's JSON schema (draft 7: ``type: integer`` accepts ``10.0``)."""
     value = plain(value)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name}: must be an integer (got {short(value)})")
     if value < minimum:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -12,7 +13,7 @@ import attrs
 
 from hpstudy._validation import plain, short
 from hpstudy.errors import ConfigError, did_you_mean
-from hpstudy.space import SearchSpace
+from hpstudy.space import Categorical, SearchSpace
 from hpstudy.sweep._params import _keyname, parse_parameters
 from hpstudy.sweep._records import EarlyTerminate, Metric, _opt_int, parse_early_terminate
 
@@ -29,20 +30,35 @@ IGNORED_KEYS = {
 _KNOWN = ("method", "metric", "parameters", "early_terminate", "run_cap", *IGNORED_KEYS)
 
 
+_EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
+_INF_WORDS = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+
+
 @functools.cache
-def _yaml_loader() -> tuple[Any, type]:
-    """PyYAML and a SafeLoader that reads ``1e-5`` as a float (YAML 1.2 style)."""
+def _yaml_io() -> tuple[Any, type, type]:
+    """PyYAML, a SafeLoader and a SafeDumper that agree on what a plain scalar means.
+
+    The loader reads ``1e-5`` as a float (YAML 1.2 style, as W&B's server does)
+    unless it overflows: ``4e91357`` (a commit hash) stays the string it is. The
+    dumper quotes every string the loader would read as something else, so
+    ``Sweep.from_text(sweep.to_yaml()) == sweep`` for any string.
+    """
     import yaml
 
     class Loader(yaml.SafeLoader):
+        def construct_yaml_float(self, node: Any) -> Any:
+            value = super().construct_yaml_float(node)
+            if math.isinf(value) and not _INF_WORDS.match(str(node.value)):
+                return self.construct_scalar(node)  # out of range: a string, as in go-yaml
+            return value
+
+    class Dumper(yaml.SafeDumper):
         pass
 
-    Loader.add_implicit_resolver(
-        "tag:yaml.org,2002:float",
-        re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-        list("-+0123456789"),
-    )
-    return yaml, Loader
+    Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
+    for cls in (Loader, Dumper):
+        cls.add_implicit_resolver("tag:yaml.org,2002:float", _EXPONENT, list("-+0123456789"))
+    return yaml, Loader, Dumper
 
 
 def space_from_dict(d: Any) -> SearchSpace:
@@ -77,7 +93,8 @@ class Sweep:
     Parameters
     ----------
     space : SearchSpace
-        The ``parameters:`` section (nested groups flattened to dotted names).
+        The ``parameters:`` section (group members under dotted flat names; dotted
+        keys stay literal names, as in W&B).
     method : str
         ``"bayes"``, ``"grid"`` or ``"random"``.
     metric : Metric or None
@@ -130,6 +147,16 @@ class Sweep:
                 raise ConfigError(f"parameters.{continuous[0]}: grid search cannot enumerate a "
                                   f"continuous parameter (continuous: {', '.join(continuous)}); "
                                   f"use values, int_uniform or q_uniform")
+            weighted = [n for n, d in self.space.items()
+                        if isinstance(d, Categorical) and d.entry_probabilities is not None]
+            if weighted:
+                raise ConfigError(f"parameters.{weighted[0]}.probabilities: not allowed with "
+                                  f"method grid (a grid visits every value once; W&B refuses "
+                                  f"it too); remove probabilities or use random or bayes")
+        if self.early_terminate is not None and self.metric is None:
+            raise ConfigError("early_terminate: needs a metric (W&B's hyperband requires the "
+                              "metric section): add metric: {name: ..., goal: minimize or "
+                              "maximize} naming what the objective returns")
         object.__setattr__(self, "run_cap", _opt_int(self.run_cap, "run_cap", 1))
         if not isinstance(self.extras, dict):
             raise ConfigError(f"extras: must be a dict (got {type(self.extras).__name__})")
@@ -238,7 +265,7 @@ class Sweep:
         """
         if not isinstance(text, str):
             raise ConfigError(f"text: must be a str (got {type(text).__name__})")
-        yaml, loader = _yaml_loader()
+        yaml, loader, _ = _yaml_io()
         try:
             data = yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
@@ -267,12 +294,15 @@ class Sweep:
         return out
 
     def to_yaml(self) -> str:
-        """The configuration as YAML text (``yaml.safe_dump``), readable by W&B and hpstudy.
+        """The configuration as YAML text, readable by W&B and hpstudy.
+
+        Safe YAML (``yaml.SafeDumper``) in the order of :meth:`to_dict`; a string
+        that could read as a number (``"1e-3"``, ``"4e91357"``) is quoted, so
+        ``Sweep.from_text(s.to_yaml()) == s``.
 
         Returns
         -------
         str
         """
-        import yaml
-
-        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+        yaml, _, dumper = _yaml_io()
+        return yaml.dump(self.to_dict(), Dumper=dumper, sort_keys=False)
