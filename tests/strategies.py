@@ -117,7 +117,7 @@ def dimensions() -> st.SearchStrategy[Dimension]:
 
 @st.composite
 def search_spaces(draw: Any, max_dims: int = 5) -> SearchSpace:
-    """A space of 1..max_dims dimensions, some with dotted (nested) names."""
+    """A space of 1..max_dims dimensions, some with dotted names (literal names, not groups)."""
     keys = draw(st.lists(names, min_size=1, max_size=max_dims, unique=True))
     dims = {}
     for k in keys:
