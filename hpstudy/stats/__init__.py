@@ -38,12 +38,12 @@ from hpstudy.stats.selection import SelectionBias, bbc_cv
 from hpstudy.stats.variance import Decomposition, Spread, decompose
 
 __all__ = [
-    "MODEL_NAMES",
     "Analysis",
     "BayesianComparison",
     "CorrectedTTest",
     "Decomposition",
     "Importance",
+    "MODEL_NAMES",
     "McNemarTest",
     "ProportionInterval",
     "SelectionBias",

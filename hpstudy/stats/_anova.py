@@ -97,7 +97,7 @@ def _check_balance(
         c = counts[name]
         if kinds[name] == "random" and c.min() != c.max():
             return f"{name}: cells hold {c.min()} to {c.max()} rows"
-    known = {frozenset(): None} | {sets[t]: t for t in names}
+    known: dict[frozenset, str | None] = {frozenset(): None} | {sets[t]: t for t in names}
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
             meet = sets[a] & sets[b]

@@ -10,7 +10,7 @@ import numpy as np
 
 from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
-from hpstudy.stats._anova import Stratum, fit_balanced, term_codes
+from hpstudy.stats._anova import BalancedFit, Stratum, fit_balanced, term_codes
 from hpstudy.stats._mixed import BOUNDARY_RTOL, fit_mixedlm, parametric_bootstrap
 from hpstudy.stats._results import ResultBase, Table, fmt, interval
 from hpstudy.stats.intervals import _check_confidence, percentile_interval
@@ -284,27 +284,31 @@ def variance_components(
     cells = {f: term_codes(codes, terms[f]) for f in terms}
     n_levels = {f: int(cells[f].max()) + 1 for f in terms}
     fixed_cells = {f: cells[f] for f in fixed}
-    fit = reason = None
+    fit: BalancedFit | None = None
+    reason: str | None = None
     if solver != "mixedlm":
         from hpstudy.stats._mixed import _fixed_matrix
 
         x = _fixed_matrix(fixed_cells, n)
         logdet = float(np.linalg.slogdet(x.T @ x)[1])
-        fit = fit_balanced(y, codes, terms, kinds, method=method, confidence=conf,
-                           logdet_xtx=logdet, n_fixed_params=x.shape[1])
-        if isinstance(fit, str):
-            reason, fit = fit, None
+        balanced = fit_balanced(y, codes, terms, kinds, method=method, confidence=conf,
+                                logdet_xtx=logdet, n_fixed_params=x.shape[1])
+        if isinstance(balanced, str):
+            reason = balanced
             if method == "anova" or solver == "balanced":
                 raise ConfigError(f"method: {method!r} with solver {solver!r} needs a balanced "
                                   f"design ({reason})")
+        else:
+            fit = balanced
     random_names = [f for f in terms if kinds[f] == "random"]
     if fit is not None:
         est = dict(zip(fit.components, fit.estimates.tolist(), strict=True))
-        ints = {c: (float(lo), float(hi)) for c, (lo, hi) in zip(fit.components, fit.intervals,
-                                                                 strict=True)}
+        ints: dict[str, tuple[float, float]] = {
+            c: (float(lo), float(hi))
+            for c, (lo, hi) in zip(fit.components, fit.intervals, strict=True)}
         tol = BOUNDARY_RTOL * sum(max(v, 0.0) for v in est.values())
         boundary = tuple(c for c in random_names if est[c] <= tol)
-        notes = ()
+        notes: tuple[str, ...] = ()
         if method == "anova" and any(est[c] < 0 for c in random_names):
             notes = ("negative ANOVA estimates are kept as they are (unbiased); REML sets them to 0",)
         return VarianceComponents(
@@ -321,7 +325,7 @@ def variance_components(
     mfit = fit_mixedlm(y, rand_cells, fixed_cells, method=method)
     tol = BOUNDARY_RTOL * (sum(mfit.components.values()) + mfit.residual)
     boundary = tuple(c for c in random_names if mfit.components[c] <= tol)
-    ints: dict[str, tuple[float, float]] = {}
+    ints = {}
     how = "none (n_boot = 0)"
     if n_boot > 0:
         draws = parametric_bootstrap(mfit, rand_cells, fixed_cells, method=method, n_boot=n_boot,

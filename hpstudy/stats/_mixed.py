@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 import numpy as np
@@ -128,13 +129,13 @@ def _fit_profile(model, reml: bool):
         value = model.loglike(params, profile_fe=True)
         return -float(value) if np.isfinite(value) else 1e300
 
-    best = None
+    best: Any = None  # scipy's OptimizeResult
     for start in (np.ones(k), np.full(k, 0.1), np.full(k, 10.0)):
         res = optimize.minimize(nll, start, method="L-BFGS-B", bounds=[(0.0, None)] * k,
                                 options={"ftol": 1e-14, "gtol": 1e-10})
         if best is None or res.fun < best.fun:
             best = res
-    ratios = np.asarray(best.x, dtype=float)
+    ratios = np.asarray(best.x, dtype=np.float64)
     fe, _ = model.get_fe_params(empty, ratios)
     s2 = float(model.get_scale(fe, empty, ratios))
     return ratios, np.asarray(fe, dtype=float), s2, -float(best.fun), bool(best.success)

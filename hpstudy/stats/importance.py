@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -70,7 +71,7 @@ class Importance(ResultBase):
         rows = [(k, f"{self.shares[k]:.1%}", interval(*self.intervals[k], digits=3)) for k in order]
         rows.append(("interactions", f"{self.interactions:.1%}",
                      interval(*self.intervals["interactions"], digits=3)))
-        notes = (f"random-forest surrogate on {self.n_configs} configurations, {self.n_trees} "
+        notes: tuple[str, ...] = (f"random-forest surrogate on {self.n_configs} configurations, {self.n_trees} "
                  f"trees, out-of-bag R^2 {fmt(self.r2_oob, 3)}; Monte-Carlo functional ANOVA "
                  "(first-order Sobol shares, not renormalised).",
                  f"intervals: central {self.confidence:.0%} of the per-tree shares.")
@@ -179,7 +180,7 @@ def forest_importance(
         values, counts = np.unique(x[:, j], return_counts=True)
         if len(values) > n_grid:
             values = np.quantile(x[:, j], (np.arange(n_grid) + 0.5) / n_grid)
-            counts = np.ones(n_grid)
+            counts = np.ones(n_grid, dtype=np.int64)
         grids.append(values)
         weights.append(counts / counts.sum())
     blocks = []
@@ -250,7 +251,7 @@ def importance(
     from hpstudy.stats._frame import study_data
 
     data = study_data(trials, goal=goal)
-    frame = data.params
+    frame: Any = data.params  # a pandas DataFrame
     if params is None:
         params = [c for c in frame.columns if frame[c].astype(str).nunique() > 1]
     else:
