@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ConfigError",
+    "DuplicateEventError",
     "HpstudyError",
     "StorageError",
     "TrialPruned",
@@ -33,6 +34,15 @@ class ConfigError(HpstudyError, ValueError):
 
 class StorageError(HpstudyError, RuntimeError):
     """The study's storage cannot be read or written, or does not match the study."""
+
+
+class DuplicateEventError(StorageError):
+    """A storage refused an event it already holds (a second ``trial_finished`` for one
+    trial, a second ``fold_finished`` for one fold).
+
+    The one storage error a study may read as "already recorded": every other
+    :class:`StorageError` (a full disk, a lock held too long) stops the run.
+    """
 
 
 class TrialPruned(HpstudyError):  # noqa: N818 (the name users know from Optuna)

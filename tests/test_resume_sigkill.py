@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import signal
@@ -31,20 +32,71 @@ def _start(db: Path, optimizer: str, n_jobs: int = 1) -> subprocess.Popen:
 
 
 def _events(db: Path) -> list[tuple[str, int, str]]:
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db, timeout=30)
+    try:
         return conn.execute("SELECT kind, number, payload FROM events ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+def _new_events(db: Path, after: int) -> list[tuple[int, str, int]]:
+    """(id, kind, number) of the events after id ``after``; [] while the file or table is missing."""
+    if not db.exists():
+        return []
+    try:
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            return conn.execute("SELECT id, kind, number FROM events WHERE id > ? ORDER BY id",
+                                (after,)).fetchall()
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:  # the driver has not created its tables yet
+        return []
+
+
+def _poll(proc: subprocess.Popen, found, timeout: float = 240.0):
+    """Poll the database (every 10 ms) until ``found()`` returns something; None if the process ends."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        if proc.poll() is not None:
+            return None
+        time.sleep(0.01)
+    raise AssertionError("the study process wrote nothing for 240 s")
+
+
+def _inside_a_trial(db: Path, after: int):
+    """A trial created after id ``after`` that has reported nothing yet (it is in its sleep)."""
+    events = _new_events(db, after)
+    reported = {number for _, kind, number in events if kind == "report"}
+    created = [number for _, kind, number in events if kind == "trial_created"]
+    return bool(created) and created[-1] not in reported
+
+
+def _started(db: Path, after: int) -> bool:
+    """True once a trial or report event was appended after id ``after``."""
+    return any(kind in ("trial_created", "report") for _, kind, _ in _new_events(db, after))
 
 
 def _run_with_kills(db: Path, optimizer: str, kills: int, rng: random.Random, n_jobs: int = 1) -> int:
+    """Start the driver ``kills`` times and SIGKILL it; then let it finish. Returns the kills landed.
+
+    Each kill waits, by polling the file, until this run appended its first trial or report
+    event (never a fixed sleep, which loses the race when the machine is loaded). The first
+    kill lands inside a trial (created, not yet reported); the others after a random delay.
+    """
     landed = 0
-    for _ in range(kills):
+    for attempt in range(kills):
+        before = max((i for i, _, _ in _new_events(db, 0)), default=0)
         proc = _start(db, optimizer, n_jobs)
-        # wait until the study is under way, then kill at a random moment
-        deadline = time.monotonic() + 60
-        while not db.exists() and time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        time.sleep(rng.uniform(0.2, 0.8))
-        if proc.poll() is None:
+        if attempt == 0:
+            under_way = _poll(proc, functools.partial(_inside_a_trial, db, before))
+        else:
+            under_way = _poll(proc, functools.partial(_started, db, before))
+            time.sleep(rng.uniform(0.0, 0.6))
+        if under_way and proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             landed += 1
         proc.wait(timeout=60)
@@ -64,7 +116,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path, optimizer):
 
     db = tmp_path / "killed.db"
     landed = _run_with_kills(db, optimizer, kills=5, rng=random.Random(optimizer))
-    assert landed >= 3
+    assert landed == 5
     resumed = hpstudy.Study.load(db).trials
 
     assert len(resumed) == N_TRIALS

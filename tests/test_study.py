@@ -250,10 +250,10 @@ def test_a_worker_that_recorded_its_result_then_died_keeps_its_result():
 
     from hpstudy import evaluation
     from hpstudy.study._execution import TaskOutcome, record_outcome
-    from hpstudy.study._loop import _Runner
+    from hpstudy.study._runner import Runner
 
     study = Study(space_x(), seed=0, folds=evaluation.kfold(10, n_splits=2, seed=0))
-    runner = _Runner(study, obj.fold_mean, 1, None, 1, None, False)
+    runner = Runner(study, obj.fold_mean, 1, None, 1, None, False)
     runner.create(1)
     task = runner.queue.popleft()
     record_outcome(task, TaskOutcome(number=0, fold=0, state=TrialState.COMPLETE,

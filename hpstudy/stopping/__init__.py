@@ -1,8 +1,9 @@
 """Early termination: stoppers judge each intermediate report of a trial.
 
-A stopper is any object with ``decide(trial, trials) -> StopDecision | None``
-(:class:`~hpstudy.stopping.base.Stopper`). :func:`make_stopper` builds one from a
-W&B ``early_terminate`` mapping.
+A stopper is any object with ``decide(trial, trials, report=None) -> StopDecision | None``
+(:class:`~hpstudy.stopping.base.Stopper`; the older two-argument form still works).
+:func:`make_stopper` builds one from a W&B ``early_terminate`` mapping, and the
+built-in stoppers' ``to_dict()`` gives that mapping back.
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
-"""Helpers every stopper shares (``check_int`` re-exported from :mod:`hpstudy._validation`): argument checks, a fold's series, losses, rung values."""
+"""Helpers every stopper shares: argument checks (``check_int`` re-exported from
+:mod:`hpstudy._validation`), the report judged and its fold's series, losses, rung values."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from numbers import Real
+from numbers import Integral, Real
 from typing import Any
 
 from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
-from hpstudy.trials import Goal, Trial
+from hpstudy.trials import Goal, Report, Trial
 
-__all__ = ["check_eta", "check_int", "loss", "series", "values_at", "with_current"]
+__all__ = ["check_eta", "check_int", "judged", "loss", "plain_number", "series", "series_until",
+           "values_at", "with_current"]
 
 
 def check_eta(name: str, value: Any) -> int | float:
@@ -25,6 +27,41 @@ def check_eta(name: str, value: Any) -> int | float:
 def series(trial: Trial, fold: int | None) -> list[float]:
     """The trial's finite reported values of one fold, in report order."""
     return [r.value for r in trial.reports if r.fold == fold and math.isfinite(r.value)]
+
+
+def plain_number(value: Any) -> int | float:
+    """An int or a float (numpy scalars included) as a plain, JSON-able Python number."""
+    return int(value) if isinstance(value, Integral) else float(value)
+
+
+def judged(trial: Trial, report: Report | None) -> Report | None:
+    """The report to judge: ``report``, or (called the old way, without one) the trial's last.
+
+    None when there is nothing to judge (no report, or a non-finite value).
+    """
+    if report is None:
+        if not trial.reports:
+            return None
+        report = trial.reports[-1]
+    return report if math.isfinite(report.value) else None
+
+
+def series_until(trial: Trial, report: Report) -> list[float]:
+    """The finite values of ``report``'s fold, in report order, up to and including ``report``.
+
+    Only that fold's reports count, whatever other folds reported in between (in
+    a parallel k-fold run they interleave). A report missing from
+    ``trial.reports`` is taken as the newest of its fold.
+    """
+    reports = trial.reports
+    end = len(reports)
+    for i in range(len(reports) - 1, -1, -1):
+        if reports[i] == report:
+            end = i + 1
+            break
+    else:
+        return [*series(trial, report.fold), report.value]
+    return [r.value for r in reports[:end] if r.fold == report.fold and math.isfinite(r.value)]
 
 
 def with_current(trial: Trial, trials: Iterable[Trial]) -> list[Trial]:

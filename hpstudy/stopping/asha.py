@@ -10,12 +10,22 @@ for a rung to fill, so workers never idle.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import attrs
 
 from hpstudy.errors import ConfigError
-from hpstudy.stopping._common import check_eta, check_int, loss, series, values_at, with_current
-from hpstudy.trials import StopDecision, Trial, Trials
+from hpstudy.stopping._common import (
+    check_eta,
+    check_int,
+    judged,
+    loss,
+    plain_number,
+    series_until,
+    values_at,
+    with_current,
+)
+from hpstudy.trials import Report, StopDecision, Trial, Trials
 
 __all__ = ["ASHA"]
 
@@ -102,8 +112,9 @@ class ASHA:
 
     rule = "asha"
 
-    def decide(self, trial: Trial, trials: Trials) -> StopDecision | None:
-        """Judge ``trial``'s latest report when it lands on a rung.
+    def decide(self, trial: Trial, trials: Trials, report: Report | None = None
+               ) -> StopDecision | None:
+        """Judge ``report``, a report of ``trial``, when it lands on a rung.
 
         Parameters
         ----------
@@ -111,6 +122,9 @@ class ASHA:
             The trial that just reported.
         trials : Trials
             Every trial of the study; ``trials.goal`` gives the direction.
+        report : Report, optional
+            The report to judge (the study passes it); only its fold's series,
+            up to it, counts. None judges ``trial.reports[-1]``.
 
         Returns
         -------
@@ -119,12 +133,10 @@ class ASHA:
             trial's value and the value it had to match (None while the rung has
             fewer than ``bootstrap_count`` trials).
         """
-        if not trial.reports:
+        last = judged(trial, report)
+        if last is None:
             return None
-        last = trial.reports[-1]
-        if not math.isfinite(last.value):
-            return None
-        own = series(trial, last.fold)
+        own = series_until(trial, last)
         n_iter = len(own)
         if n_iter not in self.rungs:
             return None
@@ -140,3 +152,18 @@ class ASHA:
         stop = loss(goal, value) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=rung, fold=last.fold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``early_terminate`` mapping that rebuilds this stopper (what a study stores).
+
+        Examples
+        --------
+        >>> ASHA(min_resource=2, eta=2, max_resource=16).to_dict()
+        {'type': 'asha', 'min_iter': 2, 'eta': 2, 'bootstrap_count': 0, 'max_iter': 16}
+        """
+        out: dict[str, Any] = {"type": "asha", "min_iter": self.min_resource,
+                               "eta": plain_number(self.eta),
+                               "bootstrap_count": self.bootstrap_count}
+        if self.max_resource is not None:
+            out["max_iter"] = self.max_resource
+        return out

@@ -9,14 +9,23 @@ says otherwise.
 from __future__ import annotations
 
 import bisect
-import math
 from numbers import Integral
+from typing import Any
 
 import attrs
 
 from hpstudy.errors import ConfigError
-from hpstudy.stopping._common import check_eta, check_int, loss, series, values_at, with_current
-from hpstudy.trials import Goal, StopDecision, Trial, Trials
+from hpstudy.stopping._common import (
+    check_eta,
+    check_int,
+    judged,
+    loss,
+    plain_number,
+    series_until,
+    values_at,
+    with_current,
+)
+from hpstudy.trials import Goal, Report, StopDecision, Trial, Trials
 
 __all__ = ["Hyperband", "hyperband_brackets"]
 
@@ -209,15 +218,19 @@ class Hyperband:
         # the same float arithmetic as W&B: r = 1 / eta; index int(r * n)
         return loss(goal, losses[int((1.0 / self.eta) * len(losses))])
 
-    def decide(self, trial: Trial, trials: Trials) -> StopDecision | None:
-        """Judge ``trial``'s latest report.
+    def decide(self, trial: Trial, trials: Trials, report: Report | None = None
+               ) -> StopDecision | None:
+        """Judge ``report``, a report of ``trial``.
 
         Parameters
         ----------
         trial : Trial
-            The trial that just reported (its last report is the new value).
+            The trial that just reported.
         trials : Trials
             Every trial of the study; ``trials.goal`` gives the direction.
+        report : Report, optional
+            The report to judge (the study passes it); only its fold's series,
+            up to it, counts. None judges ``trial.reports[-1]``.
 
         Returns
         -------
@@ -225,13 +238,11 @@ class Hyperband:
             None before the first bracket (or for a non-finite report); otherwise
             the verdict with its bracket index, the value judged and the threshold.
         """
-        if not trial.reports:
-            return None
-        last = trial.reports[-1]
-        if not math.isfinite(last.value):
+        last = judged(trial, report)
+        if last is None:
             return None
         goal = trials.goal
-        own = series(trial, last.fold)
+        own = series_until(trial, last)
         idx = bisect.bisect_right(self.brackets, len(own)) - 1
         if idx < 0:
             return None
@@ -245,3 +256,18 @@ class Hyperband:
         stop = loss(goal, value) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=idx, fold=last.fold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The W&B ``early_terminate`` mapping that rebuilds this stopper (what a study stores).
+
+        Examples
+        --------
+        >>> Hyperband(min_iter=3, eta=3).to_dict()
+        {'type': 'hyperband', 'min_iter': 3, 'eta': 3, 'strict': True}
+        """
+        out: dict[str, Any] = {"type": "hyperband"}
+        for name in ("min_iter", "max_iter", "s"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        out.update(eta=plain_number(self.eta), strict=self.strict)
+        return out

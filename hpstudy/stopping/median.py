@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import Any
 
 import attrs
 
-from hpstudy.stopping._common import check_int, loss, series
-from hpstudy.trials import StopDecision, Trial, Trials
+from hpstudy.stopping._common import check_int, judged, loss, series, series_until
+from hpstudy.trials import Report, StopDecision, Trial, Trials
 
 __all__ = ["MedianStopper"]
 
@@ -53,8 +54,9 @@ class MedianStopper:
 
     rule = "median"
 
-    def decide(self, trial: Trial, trials: Trials) -> StopDecision | None:
-        """Judge ``trial``'s latest report.
+    def decide(self, trial: Trial, trials: Trials, report: Report | None = None
+               ) -> StopDecision | None:
+        """Judge ``report``, a report of ``trial``.
 
         Parameters
         ----------
@@ -62,6 +64,9 @@ class MedianStopper:
             The trial that just reported.
         trials : Trials
             Every trial of the study; ``trials.goal`` gives the direction.
+        report : Report, optional
+            The report to judge (the study passes it); only its fold's series,
+            up to it, counts. None judges ``trial.reports[-1]``.
 
         Returns
         -------
@@ -70,12 +75,10 @@ class MedianStopper:
             iteration; otherwise the verdict, with the trial's best value and the
             median it was compared with.
         """
-        if not trial.reports:
+        last = judged(trial, report)
+        if last is None:
             return None
-        last = trial.reports[-1]
-        if not math.isfinite(last.value):
-            return None
-        own = series(trial, last.fold)
+        own = series_until(trial, last)
         n = len(own)
         if n <= self.n_warmup_steps:
             return None
@@ -94,3 +97,14 @@ class MedianStopper:
         stop = loss(goal, best) > loss(goal, threshold)
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=best,
                             threshold=threshold, bracket=None, fold=last.fold)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``early_terminate`` mapping that rebuilds this stopper (what a study stores).
+
+        Examples
+        --------
+        >>> MedianStopper(n_startup_trials=3).to_dict()
+        {'type': 'median', 'n_warmup_steps': 0, 'n_startup_trials': 3}
+        """
+        return {"type": "median", "n_warmup_steps": self.n_warmup_steps,
+                "n_startup_trials": self.n_startup_trials}

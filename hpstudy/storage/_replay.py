@@ -3,17 +3,24 @@
 A trial is created, reports steps, gets stop decisions, finishes folds and ends;
 ``trial_restarted`` drops its unfinished folds' reports and decisions. The
 :class:`TrialsBuilder` turns the log into :class:`~hpstudy.trials.Trials`,
-incrementally. Internal: studies and contexts use it, users read ``Trials``.
+incrementally; :class:`Replay` keeps one up to date with a storage, shared by
+the threads of a process. The rules that end a trial from its folds live here
+too (:func:`folds_settled`, :func:`summarize_folds`), so that a running study
+and a resumed one apply the same ones. Internal: studies and contexts use it,
+users read ``Trials``.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterable
 from typing import Any
 
 from hpstudy.storage.events import Event, EventKind
 from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 
-__all__ = ["TrialsBuilder"]
+__all__ = ["Replay", "TrialsBuilder", "folds_settled", "replay_of", "summarize_folds"]
 
 
 class _TrialState:
@@ -76,7 +83,7 @@ class TrialsBuilder:
         self._cached: Trials | None = None
         self._out_of_order = False  # trials are created in number order, unless a log says not
 
-    def apply(self, events) -> None:
+    def apply(self, events: Iterable[Event]) -> None:
         """Apply events (in increasing id order); events already applied are skipped."""
         for event in events:
             if event.id <= self.last_id:
@@ -126,3 +133,123 @@ class TrialsBuilder:
 
     def __len__(self) -> int:
         return len(self._trials)
+
+
+# ----------------------------------------------------------------------------
+# the end of a trial, from its folds
+# ----------------------------------------------------------------------------
+def folds_settled(trial: Trial, n_folds: int) -> bool:
+    """True when a trial's fold results decide its end, so that no task of it need run.
+
+    A PRUNED or FAILED fold ends the trial at once (its other folds are not
+    run); otherwise it ends when all ``n_folds`` folds are in. The study applies
+    this rule both as results come in and when it resumes a trial a crash left
+    RUNNING, so a resumed study runs exactly the folds an uninterrupted one would.
+    """
+    folds = trial.folds
+    return any(f.state is not TrialState.COMPLETE for f in folds) or len(folds) >= n_folds
+
+
+def summarize_folds(trial: Trial, metric: str) -> tuple[TrialState, float | None, dict, str | None]:
+    """A trial's final (state, value, metrics, error) from its fold results.
+
+    FAILED if any fold failed; PRUNED if any fold was pruned (value: the mean of
+    the pruned folds' last reported values); otherwise COMPLETE with every
+    metric averaged over the folds (metrics missing from a fold are dropped).
+    """
+    folds = trial.folds
+    if not folds:
+        return TrialState.FAILED, None, {}, "no fold finished"
+    failed = [f for f in folds if f.state is TrialState.FAILED]
+    if failed:
+        return TrialState.FAILED, None, {}, failed[0].error
+    pruned = [f for f in folds if f.state is TrialState.PRUNED]
+    if pruned:
+        values = [f.metrics[metric] for f in pruned if metric in f.metrics]
+        return TrialState.PRUNED, (sum(values) / len(values) if values else None), {}, None
+    keys = set(folds[0].metrics).intersection(*(f.metrics for f in folds[1:]))
+    metrics = {k: sum(f.metrics[k] for f in folds) / len(folds) for k in sorted(keys)}
+    return TrialState.COMPLETE, metrics[metric], metrics, None
+
+
+# ----------------------------------------------------------------------------
+# one replay per storage instance and study
+# ----------------------------------------------------------------------------
+class Replay:
+    """A :class:`TrialsBuilder` kept up to date with one storage; safe to share between threads.
+
+    Every read first applies the events appended since the last one, under a
+    lock, and returns frozen records (which stay valid after the lock is released).
+
+    Parameters
+    ----------
+    storage : Storage
+        The log to follow.
+    metric, goal :
+        Those of the study (they order :class:`~hpstudy.trials.Trials`).
+    """
+
+    def __init__(self, storage: Any, *, metric: str, goal: Goal) -> None:
+        self._storage = storage
+        self._builder = TrialsBuilder(metric=metric, goal=goal)
+        self._lock = threading.Lock()
+
+    def _sync(self) -> TrialsBuilder:
+        self._builder.apply(self._storage.read(self._builder.last_id))
+        return self._builder
+
+    def trials(self) -> Trials:
+        """Every trial, up to date."""
+        with self._lock:
+            return self._sync().trials()
+
+    def trial(self, number: int) -> Trial:
+        """The up-to-date record of trial ``number`` (KeyError if there is none)."""
+        with self._lock:
+            return self._sync().trial(number)
+
+    def snapshot(self, number: int) -> tuple[Trial, Trials]:
+        """Trial ``number`` and every trial, read at one instant (for a stopper)."""
+        with self._lock:
+            builder = self._sync()
+            return builder.trial(number), builder.trials()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._sync())
+
+
+# Storages that keep no ``_replays`` dict of their own get one here, for their lifetime.
+_OTHER_STORAGES: dict[int, dict] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _replays(storage: Any) -> dict:
+    own = getattr(storage, "_replays", None)
+    if isinstance(own, dict):
+        return own
+    key = id(storage)
+    with _REGISTRY_LOCK:
+        if key not in _OTHER_STORAGES:
+            try:
+                weakref.finalize(storage, _OTHER_STORAGES.pop, key, None)
+            except TypeError:  # not weak-referenceable: no sharing, a replay per call
+                return {}
+            _OTHER_STORAGES[key] = {}
+        return _OTHER_STORAGES[key]
+
+
+def replay_of(storage: Any, study_id: str | None, *, metric: str, goal: Goal) -> Replay:
+    """The replay of study ``study_id`` kept on ``storage`` (created on first use).
+
+    The replay lives as long as the storage instance, and is tied to the study
+    id stored in the study's metadata: a new study created where a deleted one
+    was (the same path) gets its own replay, never the old study's trials.
+    """
+    cache = _replays(storage)
+    key = (study_id, metric, Goal(goal))
+    with _REGISTRY_LOCK:
+        replay = cache.get(key)
+        if replay is None:
+            replay = cache[key] = Replay(storage, metric=metric, goal=Goal(goal))
+    return replay

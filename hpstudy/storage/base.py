@@ -16,8 +16,9 @@ class Storage(Protocol):
 
     Implementations must make :meth:`append` durable before returning, refuse a
     second ``trial_created`` or ``trial_finished`` for one trial and a second
-    ``fold_finished`` for one (trial, fold) with :class:`~hpstudy.errors.StorageError`,
-    and be safe to use from several processes if they claim to be shareable.
+    ``fold_finished`` for one (trial, fold) with :class:`~hpstudy.errors.DuplicateEventError`
+    (and report any other failure as :class:`~hpstudy.errors.StorageError`), and be
+    safe to use from several processes (and threads) if they claim to be shareable.
     """
 
     def initialize(self, meta: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,9 @@ survives a power cut, at the cost of an fsync per event.
 Uniqueness rules (one ``trial_created`` and one ``trial_finished`` per trial, one
 ``fold_finished`` per trial and fold) are enforced by a unique index, so no
 interleaving of processes can record a result twice.
+
+Each thread (and each process) gets its own connection, so one storage object
+may be used by the threads of a thread-pool executor.
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from hpstudy.errors import ConfigError, StorageError
+from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
 from hpstudy.storage.events import Event, EventKind, payload_json, unique_key
 
 __all__ = ["SQLiteStorage"]
@@ -37,6 +41,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 _SYNC = {"normal": "NORMAL", "full": "FULL"}
+# path -> the replays shared by the storage objects a worker process unpickles (see __setstate__)
+_WORKER_REPLAYS: dict[str, dict] = {}
 
 
 class SQLiteStorage:
@@ -61,21 +67,28 @@ class SQLiteStorage:
         self.path = os.fspath(path)
         self.durability = durability
         self.timeout = float(timeout)
-        self._conn: sqlite3.Connection | None = None
-        self._pid: int | None = None
+        self._local = threading.local()  # this thread's connection and the pid that opened it
+        self._replays: dict = {}  # the replays of this storage's studies (``replay_of``)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "durability": self.durability, "timeout": self.timeout}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], durability=state["durability"], timeout=state["timeout"])
+        SQLiteStorage.__init__(self, state["path"], durability=state["durability"],
+                               timeout=state["timeout"])
+        # a worker process unpickles a new storage object per task: its tasks share one
+        # replay per study (replays are keyed by the study id, so a new study at this
+        # path never sees an old one's trials)
+        self._replays = _WORKER_REPLAYS.setdefault(self.path, {})
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({self.path!r})"
 
     @property
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None or self._pid != os.getpid():  # never share a connection across fork
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():  # never share a connection across fork
             try:
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
                 conn.execute("PRAGMA journal_mode=WAL")
@@ -83,14 +96,16 @@ class SQLiteStorage:
                 conn.executescript(_SCHEMA)
             except sqlite3.DatabaseError as exc:
                 raise StorageError(f"storage {self.path!r}: cannot open as an hpstudy database ({exc})") from exc
-            self._conn, self._pid = conn, os.getpid()
-        return self._conn
+            local.conn, local.pid = conn, os.getpid()
+        return conn
 
     def close(self) -> None:
-        """Close this process's connection (it reopens on next use)."""
-        if self._conn is not None and self._pid == os.getpid():
-            self._conn.close()
-        self._conn = None
+        """Close this thread's connection (it reopens on next use)."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is not None and local.pid == os.getpid():
+            conn.close()
+        local.conn = None
 
     def exists(self) -> bool:
         """True when the file holds a study's metadata."""
@@ -99,7 +114,8 @@ class SQLiteStorage:
         return bool(self._db.execute("SELECT 1 FROM meta WHERE key='study'").fetchone())
 
     def initialize(self, meta: dict[str, Any]) -> dict[str, Any]:
-        text = json.dumps(meta, sort_keys=True, allow_nan=False)
+        # insertion order is kept: the space's parameter order decides the suggestions
+        text = json.dumps(meta, allow_nan=False)
         try:
             self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('study', ?)", (text,))
             row = self._db.execute("SELECT value FROM meta WHERE key='study'").fetchone()
@@ -129,9 +145,11 @@ class SQLiteStorage:
                  None if key is None else json.dumps(key)),
             )
         except sqlite3.IntegrityError as exc:
-            raise StorageError(f"duplicate event refused: {kind.value} for trial {number}") from exc
+            raise DuplicateEventError(f"duplicate event refused: {kind.value} for trial {number}") from exc
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"storage {self.path!r}: cannot append ({exc})") from exc
+        if cur.lastrowid is None:  # pragma: no cover (an INSERT always sets it)
+            raise StorageError(f"storage {self.path!r}: the append got no row id")
         return int(cur.lastrowid)
 
     def read(self, after: int = 0) -> Sequence[Event]:

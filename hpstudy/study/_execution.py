@@ -3,9 +3,11 @@
 A task is one fold (or the single holdout evaluation) of one trial. Any
 :class:`concurrent.futures.Executor` can run tasks: :class:`SerialExecutor` in
 the calling process, a process pool for ``n_jobs > 1``, or a cluster's executor
-(Dask's ``Client.get_executor()``) passed as ``executor=``. The worker writes its
-own result to storage before returning it, so a crash of the coordinating
-process loses nothing a worker finished.
+(Dask's ``Client.get_executor()``) passed as ``executor=``, a thread pool
+included (the SQLite storage opens one connection per thread). The worker
+writes its own result to storage before returning it, so a crash of the
+coordinating process loses nothing a worker finished. A storage failure in a
+worker is not a bad trial: it propagates, and stops the run.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Mapping
+from numbers import Integral
 from typing import Any
 
 import attrs
 
 from hpstudy._validation import check_int, is_finite_number
-from hpstudy.errors import ConfigError, TrialPruned
+from hpstudy.errors import ConfigError, DuplicateEventError, StorageError, TrialPruned
 from hpstudy.storage import EventKind, Storage
 from hpstudy.study.context import TrialContext
 from hpstudy.trials import Goal, TrialState
 
-__all__ = ["SerialExecutor", "Task", "TaskOutcome", "make_executor", "run_task"]
+__all__ = ["SerialExecutor", "Task", "TaskOutcome", "check_picklable", "executor_width",
+           "make_executor", "plan_parallelism", "run_task"]
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +46,7 @@ class Task:
     stopper: Any
     metric: str
     goal: Goal
+    study_id: str | None = None
 
     @property
     def fold_index(self) -> int:
@@ -94,8 +99,9 @@ def coerce_metrics(result: Any, metric: str) -> dict[str, float]:
 
 def run_task(task: Task) -> TaskOutcome:
     """Run one task: call the objective, record the fold's result in storage, return it."""
-    ctx = TrialContext(trial_number=task.number, seed=task.seed, fold=task.fold, params=task.params,
-                       storage=task.storage, stopper=task.stopper, metric=task.metric, goal=task.goal)
+    ctx = TrialContext(trial_number=task.number, seed=task.seed, fold=task.fold,
+                       params=dict(task.params), storage=task.storage, stopper=task.stopper,
+                       metric=task.metric, goal=task.goal, study_id=task.study_id)
     start = time.perf_counter()
     state, metrics, error = TrialState.COMPLETE, {}, None
     try:
@@ -108,11 +114,18 @@ def run_task(task: Task) -> TaskOutcome:
         metrics = {} if ctx.last_value is None else {task.metric: ctx.last_value}
     except BadResult as exc:
         state, error = TrialState.FAILED, str(exc)
+    except StorageError:  # ctx.report could not record: the storage failed, not the trial
+        raise
     except Exception as exc:  # a bad trial is data, not a crash
         state, error = TrialState.FAILED, _describe(exc)
     outcome = TaskOutcome(number=task.number, fold=task.fold_index, state=state, metrics=metrics,
                           error=error, duration=time.perf_counter() - start)
-    record_outcome(task, outcome)
+    try:
+        record_outcome(task, outcome)
+    except DuplicateEventError:
+        # another process recorded this fold first (a worker left running by a killed
+        # coordinator): the log keeps the first result, and the study reads the log
+        pass
     return outcome
 
 
@@ -134,7 +147,9 @@ def _describe(exc: BaseException) -> str:
 class SerialExecutor(cf.Executor):
     """Runs each task in the calling process at submission; the future is done on return."""
 
-    def submit(self, fn, /, *args, **kwargs):
+    max_workers = 1
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
         """Call ``fn(*args, **kwargs)`` now; return a future holding its result or exception."""
         future: cf.Future = cf.Future()
         try:
@@ -167,3 +182,63 @@ def make_executor(n_jobs: int, executor: cf.Executor | None = None, *,
         return SerialExecutor(), True
     ctx = multiprocessing.get_context(start_method)
     return cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx), True
+
+
+def executor_width(executor: Any, n_jobs: int | None) -> int:
+    """How many tasks the study keeps in flight on a given ``executor``.
+
+    ``n_jobs`` when given; otherwise the executor's own number of workers: the
+    ``_max_workers`` of :mod:`concurrent.futures` pools, or a ``max_workers``
+    attribute. An executor that tells neither (Dask's ``Client.get_executor()``)
+    needs ``n_jobs``: ConfigError otherwise.
+    """
+    if n_jobs is not None:
+        return check_int("n_jobs", n_jobs, 1)
+    for name in ("_max_workers", "max_workers"):
+        width = getattr(executor, name, None)
+        if isinstance(width, Integral) and not isinstance(width, bool) and int(width) >= 1:
+            return int(width)
+    raise ConfigError(
+        f"n_jobs: required with executor={type(executor).__name__}, which does not say how "
+        f"many tasks it runs at once (no max_workers); pass its number of workers, e.g. "
+        f"n_jobs=sum(client.nthreads().values()) for a Dask client"
+    )
+
+
+def check_picklable(name: str, value: Any) -> None:
+    """ConfigError unless ``value`` can be sent to worker processes."""
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception as exc:
+        raise ConfigError(
+            f"{name}: must be picklable to run on worker processes (n_jobs > 1 or an executor): "
+            f"define it at the top level of an importable module, not in __main__ of an "
+            f"interactive session or inside a function ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def plan_parallelism(n_jobs: int | None, executor: Any, *, storage: Any, objective: Any,
+                     stopper: Any) -> int:
+    """Check a run's parallel settings; return how many tasks to keep in flight.
+
+    Without ``executor``: ``n_jobs`` (default 1). With one: its width
+    (:func:`executor_width`). Parallel runs need a shareable storage, and
+    (except on a thread pool, whose threads share the objects) a picklable
+    objective and stopper.
+    """
+    if executor is None:
+        width = 1 if n_jobs is None else check_int("n_jobs", n_jobs, 1)
+    else:
+        make_executor(1, executor)  # validates the executor
+        width = executor_width(executor, n_jobs)
+    if width == 1 and executor is None:
+        return width
+    if not getattr(storage, "shareable", False):
+        raise ConfigError("storage: parallel runs need a storage shared by processes "
+                          "(pass a file path, e.g. storage='study.db')")
+    if not isinstance(executor, cf.ThreadPoolExecutor):
+        check_picklable("objective", objective)
+        check_picklable("stopper", stopper)
+    return width

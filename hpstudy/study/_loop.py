@@ -1,35 +1,25 @@
-"""The study loop: ask the optimizer, run the tasks, record everything, resume."""
+"""The study: its settings, its stored metadata and its trials; :meth:`Study.run` drives
+the scheduling loop of :mod:`hpstudy.study._runner`."""
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import math
 import os
-import time
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-import attrs
-import numpy as np
-
 from hpstudy._validation import check_int, check_real
-from hpstudy.errors import ConfigError, StorageError
+from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
 from hpstudy.space import SearchSpace
-from hpstudy.storage import EventKind, Storage, TrialsBuilder, open_storage
+from hpstudy.storage import Replay, Storage, open_storage, replay_of
 from hpstudy.study import _meta as meta_mod
-from hpstudy.study._execution import Task, TaskOutcome, make_executor, record_outcome, run_task
-from hpstudy.trials import Goal, Trial, Trials, TrialState
+from hpstudy.study._execution import plan_parallelism
+from hpstudy.study._runner import Runner
+from hpstudy.trials import Goal, Trial, Trials
 
 __all__ = ["Study"]
 
 Objective = Callable[[dict, Any], Any]
-
-
-def trial_seed(study_seed: int, number: int) -> int:
-    """The seed of trial ``number``: a pure function of the study seed and the number."""
-    return int(np.random.SeedSequence([study_seed, number, 0x5EED]).generate_state(1)[0])
 
 
 class Study:
@@ -49,6 +39,8 @@ class Study:
         with an ``ask`` method (:class:`~hpstudy.optimizers.base.Optimizer`).
     stopper : Stopper, optional
         Early termination (:mod:`hpstudy.stopping`); None runs every trial to its end.
+        It is part of the stored study, as the space is: a built-in stopper by its
+        settings, any other by its class path (pass it again to resume the study).
     early_terminate : dict, optional
         A W&B ``early_terminate`` mapping, used to build the stopper when none is given.
     folds : hpstudy.evaluation.Folds, optional
@@ -57,7 +49,7 @@ class Study:
     storage : None, str or Storage
         None keeps the log in memory; a path writes an SQLite file (the way to
         make a study resumable). An existing file continues that study, and is
-        refused if its space, metric, goal, seed or folds differ.
+        refused if its space, metric, goal, seed, folds or stopper differ.
     seed : int
         The study's seed: suggestions and trial seeds derive from it.
     run_cap : int, optional
@@ -97,14 +89,16 @@ class Study:
         self.annotations = dict(annotations or {})
         self.optimizer, optimizer_name = meta_mod.resolve_optimizer(optimizer)
         self.early_terminate = early_terminate
-        self.stopper = stopper if stopper is not None else meta_mod.resolve_stopper(early_terminate)
+        self.stopper = meta_mod.resolve_stopper(stopper, early_terminate)
         self.folds = folds
         self.storage: Storage = open_storage(storage)
         wanted = meta_mod.build_meta(self, optimizer_name)
         stored = self.storage.initialize(wanted)
         meta_mod.check_same_study(wanted, stored)
         self.meta = stored
-        self._builder = TrialsBuilder(metric=self.metric, goal=self.goal)
+        self.study_id: str | None = stored.get("study_id")  # None in files of earlier versions
+        self._replay: Replay = replay_of(self.storage, self.study_id, metric=self.metric,
+                                         goal=self.goal)
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -147,6 +141,8 @@ class Study:
             by fingerprint).
         optimizer, stopper : optional
             Required when the study used objects hpstudy cannot rebuild by name.
+            A user-defined stopper is stored by its class only: without it the
+            study can be read, and :meth:`run` asks for it.
         """
         store = open_storage(storage)
         if not hasattr(store, "load_meta"):
@@ -159,12 +155,7 @@ class Study:
     @property
     def trials(self) -> Trials:
         """Every trial so far, read from storage."""
-        return self._sync().trials()
-
-    def _sync(self) -> TrialsBuilder:
-        """The replay, brought up to date with the storage's new events."""
-        self._builder.apply(self.storage.read(self._builder.last_id))
-        return self._builder
+        return self._replay.trials()
 
     @property
     def best_trial(self) -> Trial | None:
@@ -172,7 +163,7 @@ class Study:
         return self.trials.best()
 
     # ----------------------------------------------------------------- running
-    def run(self, objective: Objective, n_trials: int | None = None, *, n_jobs: int = 1,
+    def run(self, objective: Objective, n_trials: int | None = None, *, n_jobs: int | None = None,
             timeout: float | None = None, executor: cf.Executor | None = None,
             progress: bool | None = None) -> Trials:
         """Run trials until the budget, the run cap, the target or the optimizer ends.
@@ -189,13 +180,18 @@ class Study:
         n_trials : int, optional
             How many new trials to start in this call (None: until run_cap,
             target, timeout or an exhausted optimizer ends the study).
-        n_jobs : int
+        n_jobs : int, optional
             Parallel workers; more than 1 starts a process pool (objectives must
-            be importable and the storage a file).
+            be importable and the storage a file). Default 1. With ``executor``:
+            how many tasks to keep in flight on it, by default the executor's own
+            number of workers (``max_workers`` of a ``concurrent.futures`` pool);
+            required for executors that do not tell it (Dask's).
         timeout : float, optional
             Seconds after which no new trial is started.
         executor : concurrent.futures.Executor, optional
-            Run tasks on this executor (e.g. a Dask client's) instead.
+            Run tasks on this executor instead: a process pool, a thread pool
+            (useful when objectives release the GIL: numpy, TensorFlow), or a
+            Dask client's ``get_executor()``. The storage must be a file.
         progress : bool, optional
             Show a progress bar; None shows it only on a terminal.
 
@@ -203,6 +199,13 @@ class Study:
         -------
         Trials
             Every trial of the study.
+
+        Raises
+        ------
+        StorageError
+            When the storage fails (a full disk, a lock held too long): the run
+            stops; every event recorded before is kept, and running the study
+            again resumes it.
         """
         if not callable(objective):
             raise ConfigError(f"objective: must be callable (got {type(objective).__name__})")
@@ -210,16 +213,18 @@ class Study:
             n_trials = check_int("n_trials", n_trials, minimum=0)
         if timeout is not None:
             timeout = check_real("timeout", timeout, minimum=0.0)
-        make_executor(n_jobs if executor is None else 1)  # validates n_jobs
-        if (n_jobs > 1 or executor is not None) and not getattr(self.storage, "shareable", False):
-            raise ConfigError("storage: parallel runs need a storage shared by processes "
-                              "(pass a file path, e.g. storage='study.db')")
-        if n_jobs > 1 or executor is not None:
-            meta_mod.check_picklable("objective", objective)
-            meta_mod.check_picklable("stopper", self.stopper)
-        runner = _Runner(self, objective, n_jobs, executor, n_trials, timeout, progress)
+        if isinstance(self.stopper, meta_mod.MissingStopper):
+            raise self.stopper.error()
+        width = plan_parallelism(n_jobs, executor, storage=self.storage, objective=objective,
+                                 stopper=self.stopper)
+        runner = Runner(self, objective, width, executor, n_trials, timeout, progress)
         try:
             runner.loop()
+        except DuplicateEventError:
+            raise
+        except StorageError as exc:
+            raise StorageError(f"{exc}; the run stopped (every event recorded before the "
+                               f"failure is kept: run the study again to resume it)") from exc
         finally:
             runner.close()
         return self.trials
@@ -227,158 +232,3 @@ class Study:
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, metric={self.metric!r}, goal={self.goal.value}, "
                 f"{len(self.trials)} trials, storage={self.storage!r})")
-
-
-class _Runner:
-    """One call of :meth:`Study.run`: the scheduling loop and its bookkeeping."""
-
-    def __init__(self, study: Study, objective: Objective, n_jobs: int,
-                 executor: cf.Executor | None, n_trials: int | None, timeout: float | None,
-                 progress: bool | None) -> None:
-        self.study, self.objective, self.n_jobs = study, objective, n_jobs
-        self.executor = executor
-        self.pool, self.owned = make_executor(n_jobs, executor)
-        self.broken = False
-        self.n_trials, self.deadline = n_trials, None if timeout is None else time.monotonic() + timeout
-        self.created = 0
-        self.exhausted = False
-        self.queue: deque[Task] = deque()
-        self.in_flight: dict[cf.Future, Task] = {}
-        self.finished: set[int] = set()
-        self.bar = meta_mod.progress_bar(n_trials, progress)
-
-    @property
-    def folds(self) -> list:
-        return [None] if self.study.folds is None else list(self.study.folds)
-
-    def tasks_for(self, trial: Trial) -> list[Task]:
-        s = self.study
-        done = {f.fold for f in trial.folds}
-        out = []
-        for fold in self.folds:
-            index = 0 if fold is None else int(fold.index)
-            if index in done:
-                continue
-            seed = trial.seed if fold is None else int(fold.seed)
-            out.append(Task(objective=self.objective, storage=s.storage, number=trial.number,
-                            params=trial.params, objective_params=s.space.nest(trial.params),
-                            fold=fold, seed=seed, stopper=s.stopper, metric=s.metric, goal=s.goal))
-        return out
-
-    def recover(self) -> None:
-        """Requeue the unfinished folds of trials a crash left RUNNING."""
-        for trial in self.study.trials.running:
-            self.study.storage.append(EventKind.TRIAL_RESTARTED, trial.number, {})
-            tasks = self.tasks_for(trial)
-            if tasks:
-                self.queue.extend(tasks)
-            else:
-                self.finish(trial.number)
-
-    def may_create(self) -> bool:
-        s = self.study
-        if self.exhausted or (self.n_trials is not None and self.created >= self.n_trials):
-            return False
-        if s.run_cap is not None and len(s._sync()) >= s.run_cap:
-            return False
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            return False
-        if s.target is not None:
-            best = s.trials.best()
-            if best is not None and not s.goal.better(s.target, best.value):
-                return False
-        return True
-
-    def create(self, free_slots: int) -> None:
-        s = self.study
-        trials = s.trials
-        per_trial = len(self.folds)
-        n = max(1, math.ceil(free_slots / per_trial))
-        if self.n_trials is not None:
-            n = min(n, self.n_trials - self.created)
-        if s.run_cap is not None:
-            n = min(n, s.run_cap - len(trials))
-        number = len(trials)
-        rng = np.random.default_rng([s.seed, number])
-        suggestions = s.optimizer.ask(s.space, trials, n, rng)
-        if not suggestions:
-            self.exhausted = True
-            return
-        for params in suggestions[:n]:
-            params = s.space.validate(params)
-            seed = trial_seed(s.seed, number)
-            s.storage.append(EventKind.TRIAL_CREATED, number, {"params": params, "seed": seed})
-            self.queue.extend(self.tasks_for(s._sync().trial(number)))
-            self.created += 1
-            number += 1
-        if len(suggestions) < n:
-            self.exhausted = True
-
-    def loop(self) -> None:
-        self.recover()
-        while True:
-            if self.broken and not self.in_flight:  # a worker died: start a fresh pool
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool, self.owned = make_executor(self.n_jobs, self.executor)
-                self.broken = False
-            while len(self.in_flight) < self.n_jobs and not self.broken:
-                if not self.queue:
-                    if not self.may_create():
-                        break
-                    self.create(self.n_jobs - len(self.in_flight))
-                    if not self.queue:
-                        break
-                task = self.queue.popleft()
-                if task.number in self.finished:
-                    continue
-                self.in_flight[self.pool.submit(run_task, task)] = task
-            if not self.in_flight:
-                return
-            done, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
-            for future in done:
-                self.collect(future, self.in_flight.pop(future))
-
-    def collect(self, future: cf.Future, task: Task) -> None:
-        try:
-            outcome: TaskOutcome = future.result()
-        except Exception as exc:  # the worker itself died (killed, out of memory)
-            outcome = TaskOutcome(number=task.number, fold=task.fold_index, state=TrialState.FAILED,
-                                  metrics={}, error=f"worker died: {type(exc).__name__}: {exc}",
-                                  duration=0.0)
-            try:
-                record_outcome(task, outcome)
-            except StorageError:  # the worker recorded its result before dying: trust the log
-                recorded = {f.fold: f for f in self.study._sync().trial(task.number).folds}
-                outcome = attrs.evolve(outcome, state=recorded[task.fold_index].state)
-            if isinstance(exc, BrokenProcessPool):
-                if not self.owned:
-                    raise
-                self.broken = True
-        if outcome.number in self.finished:
-            return
-        if outcome.state is not TrialState.COMPLETE:
-            self.finish(outcome.number)
-            return
-        trial = self.study._sync().trial(outcome.number)
-        if len(trial.folds) >= len(self.folds):
-            self.finish(outcome.number)
-
-    def finish(self, number: int) -> None:
-        """Append the trial's final state, computed from its folds."""
-        trial = self.study._sync().trial(number)
-        state, value, metrics, error = meta_mod.summarize_folds(trial, self.study.metric)
-        self.study.storage.append(EventKind.TRIAL_FINISHED, number, {
-            "state": state.value, "value": value, "metrics": metrics, "error": error})
-        self.finished.add(number)
-        self.queue = deque(t for t in self.queue if t.number != number)
-        if self.bar is not None and not self.bar.disable:
-            self.bar.update(1)
-            best = self.study.trials.best()
-            if best is not None:
-                self.bar.set_postfix({self.study.metric: f"{best.value:.4g}"}, refresh=False)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.owned:
-            self.pool.shutdown(wait=True, cancel_futures=True)

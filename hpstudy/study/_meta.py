@@ -1,20 +1,28 @@
-"""Helpers of :class:`hpstudy.Study`: argument checks, the stored metadata, fold summaries."""
+"""Helpers of :class:`hpstudy.Study`: argument checks and the stored metadata.
+
+The metadata is stored once, when a study is created, with its keys in their
+order (the space's parameter order decides the suggestions). It holds a random
+``study_id``, which ties replays to this study and no other one at the same path,
+and the stopper: its settings (``to_dict()``) for the built-in stoppers, its class
+path for any other.
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from hpstudy.errors import ConfigError, StorageError, did_you_mean
-from hpstudy.trials import Goal, Trial, TrialState
+from hpstudy.trials import Goal, StopDecision, Trial, Trials
 
 if TYPE_CHECKING:
     from hpstudy.study import Study
 
 META_FORMAT = 1
 # Keys that must match for a stored study to be continued; the rest may change.
-_IDENTITY = ("space", "metric", "goal", "seed", "folds", "early_terminate")
+_IDENTITY = ("space", "metric", "goal", "seed", "folds", "stopper")
 
 
 def check_name(name: str, value: Any) -> str:
@@ -30,20 +38,6 @@ def check_goal(goal: Any) -> Goal:
         return Goal(goal)
     except ValueError:
         raise ConfigError(f"goal: must be 'maximize' or 'minimize' (got {goal!r})") from None
-
-
-def check_picklable(name: str, value: Any) -> None:
-    """ConfigError unless ``value`` can be sent to worker processes."""
-    import pickle
-
-    try:
-        pickle.dumps(value)
-    except Exception as exc:
-        raise ConfigError(
-            f"{name}: must be picklable to run on worker processes (n_jobs > 1 or an executor): "
-            f"define it at the top level of an importable module, not in __main__ of an "
-            f"interactive session or inside a function ({type(exc).__name__}: {exc})"
-        ) from None
 
 
 def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
@@ -63,13 +57,72 @@ def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
     return optimizer, f"custom:{type(optimizer).__qualname__}"
 
 
-def resolve_stopper(early_terminate: dict | None) -> Any:
-    """The stopper a W&B ``early_terminate`` mapping asks for (None for none)."""
+def resolve_stopper(stopper: Any, early_terminate: dict | None) -> Any:
+    """The stopper to use: ``stopper``, else the one ``early_terminate`` asks for (None for none)."""
+    if stopper is not None:
+        if not callable(getattr(stopper, "decide", None)):
+            raise ConfigError(f"stopper: must be None or an object with a decide method "
+                              f"(got {type(stopper).__name__})")
+        return stopper
     if early_terminate is None:
         return None
     from hpstudy.stopping import make_stopper
 
     return make_stopper(early_terminate)
+
+
+def _class_path(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+def stopper_meta(stopper: Any) -> dict[str, Any] | None:
+    """What is stored about a stopper: a built-in one's settings, any other's class path."""
+    from hpstudy.stopping import ASHA, Hyperband, MedianStopper
+
+    if stopper is None:
+        return None
+    if isinstance(stopper, MissingStopper):
+        return dict(stopper.stored)
+    if type(stopper) in (Hyperband, ASHA, MedianStopper):  # subclasses are user stoppers
+        return stopper.to_dict()
+    return {"type": "custom", "class": _class_path(stopper)}
+
+
+def _stored_stopper(stored: dict[str, Any]) -> Any:
+    """The stored stopper record; for files written before it was stored, the one their
+    ``early_terminate`` built, or ``...`` when unknown (a stopper object was not recorded)."""
+    if "stopper" in stored:
+        return stored["stopper"]
+    if stored.get("early_terminate") is not None:
+        from hpstudy.stopping import make_stopper
+
+        return stopper_meta(make_stopper(stored["early_terminate"]))
+    return ...
+
+
+@attrs.frozen(kw_only=True)
+class MissingStopper:
+    """Stands for a user-defined stopper a stored study used, when it is loaded without it.
+
+    The study's trials can be read; running it raises :class:`~hpstudy.ConfigError`
+    until the stopper is passed again (``Study.load(path, stopper=...)``).
+    """
+
+    stored: dict[str, Any]
+
+    @property
+    def class_path(self) -> str:
+        return str(self.stored.get("class"))
+
+    def error(self) -> ConfigError:
+        return ConfigError(
+            f"stopper: the study was run with a {self.class_path} stopper, which is stored "
+            f"by its class only; pass the same stopper again to resume it: "
+            f"Study.load(path, stopper={self.class_path.rpartition('.')[2]}(...))"
+        )
+
+    def decide(self, trial: Trial, trials: Trials, report: Any = None) -> StopDecision | None:
+        raise self.error()
 
 
 def early_terminate_dict(value: Any) -> dict | None:
@@ -95,9 +148,11 @@ def build_meta(study: Study, optimizer_name: str) -> dict[str, Any]:
     from hpstudy._version import __version__
 
     return {
-        "format": META_FORMAT, "hpstudy_version": __version__, "name": study.name,
+        "format": META_FORMAT, "hpstudy_version": __version__, "study_id": uuid.uuid4().hex,
+        "name": study.name,
         "space": study.space.to_dict(), "metric": study.metric, "goal": study.goal.value,
         "seed": study.seed, "optimizer": optimizer_name,
+        "stopper": stopper_meta(study.stopper),
         "early_terminate": study.early_terminate, "folds": folds_meta(study.folds),
         "run_cap": study.run_cap, "target": study.target,
         "annotations": dict(study.annotations),
@@ -105,13 +160,19 @@ def build_meta(study: Study, optimizer_name: str) -> dict[str, Any]:
 
 
 def check_same_study(wanted: dict[str, Any], stored: dict[str, Any]) -> None:
-    """Refuse to continue a stored study with another space, metric, goal, seed or folds."""
+    """Refuse to continue a stored study with another space, metric, goal, seed, folds or stopper."""
     if stored.get("format") != META_FORMAT:
         raise StorageError(f"storage: format {stored.get('format')!r} is not {META_FORMAT}")
     for key in _IDENTITY:
         a, b = stored.get(key), wanted.get(key)
         if key == "folds" and a is not None and b is not None:
             a, b = a["fingerprint"], b["fingerprint"]
+        if key == "stopper":
+            a = _stored_stopper(stored)
+            if a is ...:  # a file of an earlier version that ran with a stopper object
+                continue
+            if b is None and isinstance(a, dict) and a.get("type") == "custom":
+                raise MissingStopper(stored=a).error()
         if a != b:
             raise ConfigError(
                 f"{key}: differs from the stored study's, which cannot be continued with "
@@ -139,6 +200,14 @@ def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
     if meta.get("folds") is not None and folds is None:
         desc = meta["folds"]["describe"]
         raise ConfigError(f"folds: the study was evaluated on folds ({desc}); pass the same folds")
+    if stopper is None:
+        stored_stopper = _stored_stopper(meta)
+        if isinstance(stored_stopper, dict) and stored_stopper.get("type") == "custom":
+            stopper = MissingStopper(stored=stored_stopper)  # reading works; run() asks for it
+        elif isinstance(stored_stopper, dict):
+            from hpstudy.stopping import make_stopper
+
+            stopper = make_stopper(stored_stopper)
     return {
         "space": space_from_dict(meta["space"]), "metric": meta["metric"],
         "goal": meta["goal"], "optimizer": optimizer, "stopper": stopper,
@@ -146,28 +215,6 @@ def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
         "run_cap": meta.get("run_cap"), "target": meta.get("target"), "name": meta.get("name"),
         "annotations": meta.get("annotations") or {},
     }
-
-
-def summarize_folds(trial: Trial, metric: str) -> tuple[TrialState, float | None, dict, str | None]:
-    """A trial's final (state, value, metrics, error) from its fold results.
-
-    FAILED if any fold failed; PRUNED if any fold was pruned (value: the mean of
-    the pruned folds' last reported values); otherwise COMPLETE with every
-    metric averaged over the folds (metrics missing from a fold are dropped).
-    """
-    folds = trial.folds
-    if not folds:
-        return TrialState.FAILED, None, {}, "no fold finished"
-    failed = [f for f in folds if f.state is TrialState.FAILED]
-    if failed:
-        return TrialState.FAILED, None, {}, failed[0].error
-    pruned = [f for f in folds if f.state is TrialState.PRUNED]
-    if pruned:
-        values = [f.metrics[metric] for f in pruned if metric in f.metrics]
-        return TrialState.PRUNED, (sum(values) / len(values) if values else None), {}, None
-    keys = set(folds[0].metrics).intersection(*(f.metrics for f in folds[1:]))
-    metrics = {k: sum(f.metrics[k] for f in folds) / len(folds) for k in sorted(keys)}
-    return TrialState.COMPLETE, metrics[metric], metrics, None
 
 
 def progress_bar(total: int | None, progress: bool | None):

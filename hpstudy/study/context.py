@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from hpstudy.errors import ConfigError, TrialPruned
-from hpstudy.storage import EventKind, TrialsBuilder
-from hpstudy.trials import Goal
+from hpstudy.stopping.base import ask_stopper
+from hpstudy.storage import EventKind, replay_of
+from hpstudy.trials import Goal, Report
 
 if TYPE_CHECKING:
     from hpstudy.evaluation import Fold
@@ -17,21 +18,6 @@ if TYPE_CHECKING:
     from hpstudy.storage import Storage
 
 __all__ = ["TrialContext"]
-
-# One incremental replay per storage and process: a worker that runs many tasks
-# reads each event once, however many times its objectives report.
-_BUILDERS: dict[tuple, TrialsBuilder] = {}
-
-
-def _builder_for(storage: Storage, metric: str, goal: Goal) -> TrialsBuilder:
-    key = (getattr(storage, "path", None) or id(storage), metric, goal)
-    builder = _BUILDERS.get(key)
-    if builder is None:
-        if len(_BUILDERS) > 32:
-            _BUILDERS.clear()
-        builder = _BUILDERS[key] = TrialsBuilder(metric=metric, goal=goal)
-    builder.apply(storage.read(builder.last_id))
-    return builder
 
 
 class TrialContext:
@@ -48,10 +34,14 @@ class TrialContext:
         The train/validation indices to use, or None when the study has no folds.
     params : dict
         The trial's parameters with flat names, as stored.
+    study_id : str or None
+        The id stored in the study's metadata (None for files of earlier versions):
+        the stopper judges the trials of this study, read through the storage's replay.
     """
 
     def __init__(self, *, trial_number: int, seed: int, fold: Fold | None, params: dict[str, Any],
-                 storage: Storage, stopper: Stopper | None, metric: str, goal: Goal) -> None:
+                 storage: Storage, stopper: Stopper | None, metric: str, goal: Goal,
+                 study_id: str | None = None) -> None:
         self.trial_number = trial_number
         self.seed = seed
         self.fold = fold
@@ -60,6 +50,7 @@ class TrialContext:
         self._stopper = stopper
         self._metric = metric
         self._goal = goal
+        self.study_id = study_id
         self.last_value: float | None = None
         self.pruned = False
 
@@ -98,12 +89,16 @@ class TrialContext:
         if not math.isfinite(value):
             raise ConfigError(f"value: must be finite (got {value})")
         self.last_value = value
+        report = Report(step=step, value=value, fold=self.fold_index)
         self._storage.append(EventKind.REPORT, self.trial_number,
                              {"step": step, "value": value, "fold": self.fold_index})
         if self._stopper is None:
             return
-        builder = _builder_for(self._storage, self._metric, self._goal)
-        decision = self._stopper.decide(builder.trial(self.trial_number), builder.trials())
+        replay = replay_of(self._storage, self.study_id, metric=self._metric, goal=self._goal)
+        trial, trials = replay.snapshot(self.trial_number)
+        # the stopper judges this report and its fold's series, whatever other folds
+        # of the trial (running in parallel) reported since
+        decision = ask_stopper(self._stopper, trial, trials, report)
         if decision is None:
             return
         decision = attrs.evolve(decision, fold=self.fold_index)
