@@ -7,11 +7,13 @@ unexpected error.
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib
+import io
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json"], default="csv")
     export.add_argument("--output", default="-", help="file to write (default: stdout)")
     export.add_argument("--folds", action="store_true", help="one row per fold result")
+    export.add_argument("--reports", action="store_true",
+                        help="the reported series: in JSON a 'reports' list per row; in CSV "
+                             "one row per report (trial, fold, step, value)")
     _add_report_commands(sub)  # report, analyze, compare (hpstudy/report/cli.py)
+    audit = sub.add_parser("audit", help="leakage audit of an image-folder data set: "
+                           "augmented copies and near-duplicates within and across splits")
+    audit.add_argument("data_dir", help="split folders ({train,valid,test}/<class>/) or <class>/")
+    audit.add_argument("--max-distance", type=int, default=8,
+                       help="largest pHash distance (of 64 bits) counted as the same photo")
+    audit.add_argument("--format", choices=["text", "json"], default="text")
     return p
 
 
@@ -79,7 +90,7 @@ def _run_study(study, planned: int | None, jobs: int) -> int:
     if n_new is None and study.run_cap is None and study.meta.get("optimizer") != "grid":
         raise ConfigError("--trials: give the number of trials (the sweep has no run_cap)")
     study.run(objective, n_trials=n_new, n_jobs=jobs)
-    print(_status_text(study))
+    print(_status_text(study, planned))
     return 0
 
 
@@ -119,12 +130,16 @@ def _cmd_resume(args: argparse.Namespace) -> int:
     return _run_study(study, planned, args.jobs)
 
 
-def _status_text(study) -> str:
+def _status_text(study, planned: int | None = None) -> str:
     trials = study.trials
     counts = {s: len(trials.with_state(s)) for s in TrialState}
-    planned = study.annotations.get("planned_trials") or study.run_cap
-    lines = [f"study {study.name!r}: {len(trials)} trials"
-             + (f" of {planned} planned" if planned else ""),
+    first = study.annotations.get("planned_trials") or study.run_cap
+    planned = planned or first
+    if planned and len(trials) > planned:  # resumed with a larger --trials since
+        plan = f" (resumed beyond the {planned} first planned)"
+    else:
+        plan = f" of {planned} planned" if planned else ""
+    lines = [f"study {study.name!r}: {len(trials)} trials{plan}",
              "  " + ", ".join(f"{s.value} {n}" for s, n in counts.items())]
     best = trials.best()
     if best is not None:
@@ -165,11 +180,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
     meta = store.load_meta()
     study = Study.load(store, folds=_FoldsStub(meta) if meta.get("folds") else None,
                        optimizer="random")
-    frame = study.trials.to_frame(folds=args.folds)
-    if args.format == "csv":
-        text = frame.to_csv(index=False)
+    rows = _export_rows(study.trials, study.metric, folds=args.folds,
+                        reports=args.reports and args.format == "json")
+    if args.format == "json":
+        text = json.dumps(rows, indent=2, default=_plain_json) + "\n"  # floats as repr: exact
+    elif args.reports:
+        header = ["trial", "fold", "step", "value"]
+        text = _csv_text(header, [{"trial": t.number, "fold": r.fold, "step": r.step,
+                                   "value": r.value} for t in study.trials for r in t.reports])
     else:
-        text = json.dumps(json.loads(frame.to_json(orient="records")), indent=2) + "\n"
+        header = list(dict.fromkeys(k for row in rows for k in row))
+        text = _csv_text(header, rows)
     if args.output == "-":
         sys.stdout.write(text)
     else:
@@ -177,8 +198,85 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_rows(trials, metric: str, *, folds: bool, reports: bool) -> list[dict[str, Any]]:
+    """One dict per trial (or fold result) holding the stored values themselves.
+
+    Not through pandas: a DataFrame turns the ints of a mixed column into floats
+    and prints floats rounded; these rows keep every value exactly as stored.
+    """
+    rows: list[dict[str, Any]] = []
+    for t in trials:
+        base: dict[str, Any] = {"number": t.number, "state": t.state.value}
+        base.update({f"params.{k}": v for k, v in t.params.items()})
+        if not folds:
+            row = dict(base, value=t.value)
+            row.update({f"metrics.{k}": v for k, v in t.metrics.items()})
+            row.update(seed=t.seed, duration=t.duration, n_reports=len(t.reports), error=t.error)
+            if reports:
+                row["reports"] = [_report(r) for r in t.reports]
+            rows.append(row)
+            continue
+        for f in t.folds:
+            row = dict(base, fold=f.fold, repeat=f.repeat, fold_seed=f.seed,
+                       fold_state=f.state.value, value=f.metrics.get(metric))
+            row.update({f"metrics.{k}": v for k, v in f.metrics.items()})
+            row.update(duration=f.duration, error=f.error)
+            if reports:
+                row["reports"] = [_report(r) for r in t.reports if r.fold == f.fold]
+            rows.append(row)
+    return rows
+
+
+def _report(r) -> dict[str, Any]:
+    return {"step": r.step, "value": r.value, "fold": r.fold}
+
+
+def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
+    """CSV whose cells read back exactly: floats as ``repr``, ints as ints, None empty."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(row.get(k)) for k in header])
+    return buf.getvalue()
+
+
+def _plain_json(value: Any) -> Any:
+    """Read-only mappings (frozen trial records) as dicts, for ``json.dumps``."""
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot export a {type(value).__name__} as JSON")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, str)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, default=_plain_json)
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from hpstudy.evaluation import audit_image_folder
+
+    try:
+        result = audit_image_folder(args.data_dir, max_distance=args.max_distance)
+    except ImportError as exc:  # Pillow missing: the message says what to install
+        print(f"hpstudy audit: error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        print(result.table())
+    return 0
+
+
 _COMMANDS = {"run": _cmd_run, "resume": _cmd_resume, "status": _cmd_status, "export": _cmd_export,
-             **_REPORT_HANDLERS}
+             "audit": _cmd_audit, **_REPORT_HANDLERS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -110,3 +110,77 @@ def test_status_works_while_a_study_runs(tmp_path, sweep):
     finally:
         proc.wait(timeout=120)
     assert proc.returncode == 0, proc.stderr.read().decode()
+
+
+EXACT_SWEEP = """
+method: grid
+metric: {name: value, goal: maximize}
+parameters:
+  k: {values: [1, 2.5]}
+  big: {value: 9007199254740993}
+  x: {values: [0.30000000000000004]}
+"""
+
+EXACT_OBJECTIVE = """
+def objective(params, ctx):
+    ctx.report(1, 0.1 + 0.2)
+    ctx.report(2, 1e-300)
+    return {"value": params["x"] if params["k"] == 1 else 1e-300, "tiny": 1e-300}
+"""
+
+
+@pytest.fixture
+def exact_study(tmp_path):
+    (tmp_path / "exact_objective.py").write_text(EXACT_OBJECTIVE)
+    (tmp_path / "exact.yaml").write_text(EXACT_SWEEP)
+    db = tmp_path / "exact.db"
+    assert main(["run", str(tmp_path / "exact.yaml"), "--storage", str(db),
+                 "--objective", f"{tmp_path / 'exact_objective.py'}:objective"]) == 0
+    return db
+
+
+def test_export_json_round_trips_every_value_exactly(exact_study, capsys) -> None:
+    capsys.readouterr()
+    assert main(["export", str(exact_study), "--format", "json", "--reports"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    by_k = {r["params.k"]: r for r in rows}
+    assert type(by_k[1]["params.k"]) is int and by_k[2.5]["params.k"] == 2.5  # mixed column
+    one = by_k[1]
+    assert one["value"] == 0.1 + 0.2 and one["metrics.tiny"] == 1e-300
+    assert one["params.big"] == 2**53 + 1 and type(one["params.big"]) is int
+    assert by_k[2.5]["value"] == 1e-300
+    assert [(r["step"], r["value"], r["fold"]) for r in one["reports"]] == [
+        (1, 0.1 + 0.2, None), (2, 1e-300, None)]
+
+
+def test_export_csv_round_trips_every_value_exactly(exact_study, tmp_path, capsys) -> None:
+    import csv
+
+    out = tmp_path / "t.csv"
+    assert main(["export", str(exact_study), "--format", "csv", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    by_k = {r["params.k"]: r for r in rows}
+    assert set(by_k) == {"1", "2.5"}  # the int stays an int
+    assert float(by_k["1"]["value"]) == 0.1 + 0.2
+    assert float(by_k["1"]["metrics.tiny"]) == 1e-300 == float(by_k["2.5"]["value"])
+    assert int(by_k["1"]["params.big"]) == 2**53 + 1
+    assert by_k["1"]["error"] == ""
+    reports = tmp_path / "r.csv"
+    assert main(["export", str(exact_study), "--format", "csv", "--reports",
+                 "--output", str(reports)]) == 0
+    lines = list(csv.reader(reports.open()))
+    assert lines[0] == ["trial", "fold", "step", "value"]
+    assert [(int(t), f, int(s), float(v)) for t, f, s, v in lines[1:]] == [
+        (n, "", step, value) for n in (0, 1) for step, value in ((1, 0.1 + 0.2), (2, 1e-300))]
+
+
+def test_status_after_resume_with_more_trials(tmp_path, sweep, capsys) -> None:
+    db = tmp_path / "s.db"
+    assert main(["run", str(sweep), "--objective", "tests._objectives:quadratic",
+                 "--storage", str(db), "--trials", "5"]) == 0
+    assert "5 trials of 5 planned" in capsys.readouterr().out
+    assert main(["resume", str(db), "--trials", "8"]) == 0
+    assert "8 trials of 8 planned" in capsys.readouterr().out
+    assert main(["status", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "8 trials" in out and "of 5 planned" not in out
