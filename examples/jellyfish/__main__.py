@@ -2,12 +2,20 @@
 
 ``python -m examples.jellyfish audit [--data-dir DIR]``
     The leakage audit: augmented copies, near-duplicates within and across splits.
-``python -m examples.jellyfish demo [--trials N] [--jobs 2] [--folds 5]``
+``python -m examples.jellyfish demo [--trials N] [--jobs 2] [--folds 5] [--sweep FILE]``
     The CPU-sized study (``sweep_cpu.yaml``) on grouped folds of Train, then the
     analysis (model / tuning / noise) and the best configuration retrained on all of
     Train and scored on test, with and without the test images that duplicate Train.
-``python -m examples.jellyfish study SWEEP [--grouped/--naive] ...``
+``python -m examples.jellyfish study SWEEP [--split grouped|naive|holdout] ...``
     Any sweep (e.g. the seed's ``sweep.yaml``) on the data, with folds of your choice.
+``python -m examples.jellyfish retrain-best STUDY.db [--out DIR]``
+    The study's best configuration trained on all of Train, scored, exported
+    (``.keras`` + TFLite + ``labels.txt``; joblib for ColourHOG).
+``python -m examples.jellyfish predict --model DIR IMAGE...``
+    Top classes with probabilities from each exported format.
+``python -m examples.jellyfish experiments [--folds 5] ...``
+    The seed's experiments #1 (one split), #2 (augmentation), #3 (naive vs grouped
+    k-fold) with intervals and the leakage (:mod:`examples.jellyfish.experiments`).
 
 Without ``--data-dir`` the embedded 128 px copy of the real data set is used.
 """
@@ -19,6 +27,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from hpstudy import ConfigError
 
 HERE = Path(__file__).resolve().parent
 
@@ -90,30 +100,76 @@ def run_study(args: argparse.Namespace, sweep: str | Path) -> int:
     if best is None:
         print("no trial completed")
         return 1
-    folds_val = [round(f.metrics["val_accuracy"], 3) for f in best.folds]
-    print(f"best trial #{best.number}: val_accuracy {best.value:.4f} (folds {folds_val})")
-    print(f"  params: {best.params}")
+    recap = [f"best trial #{best.number} ({best.params.get('model_name')}): val_accuracy "
+             f"{best.value:.4f}, mean of {len(best.folds)} {args.split} fold(s)"]
+    print(f"{recap[0]}; folds {[round(f.metrics['val_accuracy'], 3) for f in best.folds]}")
+    print(f"  params: {_used_params(best.params)}")
     try:
-        print("\n" + hpstudy.analyze(trials, model="model_name").summary())
+        analysis = hpstudy.analyze(trials, model="model_name")
+        print("\n" + analysis.summary())
+        sh = analysis.decomposition.shares
+        recap.append(f"variance of a score: model change {sh.get('model', 0):.0%}, tuning "
+                     f"{sh.get('tuning', 0):.0%}, noise {sh.get('folds', 0) + sh.get('residual', 0):.0%}"
+                     f" (folds {sh.get('folds', 0):.0%}, residual {sh.get('residual', 0):.0%})")
     except hpstudy.ConfigError as exc:
         print(f"\nno analysis: {exc}")
-    from hpstudy.report import write_html
-
-    page = write_html(args.storage, Path(args.storage).with_suffix(".html"), model="model_name")
-    print(f"\nreport: {page.resolve()}")
+        recap.append(f"no model/tuning/noise split: {exc}")
+    status = 0
     if args.retrain:
-        print("\nThe best configuration retrained on all of Train, scored on test:")
         final = JellyfishObjective(data_dir=args.data_dir, weights=args.weights,
                                    cache_dir=args.cache_dir, threads=default_threads(1),
                                    test_exclude=objective.test_exclude)
         out = final(dict(best.params), _Quiet(seed=args.seed))
         n_test = len(images.indices("test"))
-        n_clean = n_test - len(final.test_exclude)
-        for key, n in (("test_accuracy", n_test), ("test_accuracy_clean", n_clean)):
+        for key, n, what in (("test_accuracy", n_test, "test"),
+                             ("test_accuracy_clean", n_test - len(final.test_exclude),
+                              "test without copies of Train")):
             if key in out:
                 ci = proportion_interval(int(np.rint(out[key] * n)), n)
-                print(f"  {key:<20} {out[key]:.3f}  95% Wilson [{ci.low:.3f}, {ci.high:.3f}] "
-                      f"on {n} images")
+                recap.append(f"retrained on all of Train, {what}: {out[key]:.3f}, 95% Wilson "
+                             f"[{ci.low:.3f}, {ci.high:.3f}] on {n} images")
+    from hpstudy.report import write_html
+
+    try:
+        page = write_html(args.storage, Path(args.storage).with_suffix(".html"),
+                          model="model_name")
+        recap.append(f"report: {page.resolve()}")
+    except Exception as exc:  # the study is stored: say why the page is missing, go on
+        recap.append(f"report NOT written ({type(exc).__name__}: {exc}); "
+                     f"retry with: hpstudy report {args.storage}")
+        status = 1
+    print("\n== Summary ==\n" + "\n".join(recap))
+    return status
+
+
+def _used_params(params: dict) -> dict:
+    """The parameters the configuration's family uses (the sweep lists all families')."""
+    family = params.get("model_name")
+    keras = {"learning_rate", "batch_size", "dropout", "optimizer", "epochs", "augment"}
+    own = {"ColourHOG": {"baseline_clf", "baseline_C", "baseline_gamma"},
+           "SmallCNN": keras | {"cnn_width", "cnn_depth"},
+           "MobileNetV2": keras | {"mobilenet_alpha", "fine_tune_layers"},
+           "Xception": keras | {"fine_tune_layers"}}.get(family)
+    if own is None:
+        return dict(params)
+    return {k: v for k, v in params.items() if k in own | {"model_name", "img_size"}}
+
+
+def _export_command(args: argparse.Namespace) -> int:
+    _env()
+    from examples.jellyfish.export import predict_text, retrain_best
+
+    if args.command == "predict":
+        print(predict_text(args.model, args.images, top=args.top))
+        return 0
+    info = retrain_best(args.study, args.out, data_dir=args.data_dir, weights=args.weights,
+                        seed=args.seed)
+    print(f"best trial #{info['trial']} ({info['study_value']:.4f}), retrained on all of "
+          f"Train: {info['params']}")
+    for s in info["scores"]:
+        print(f"  {s['name']:<12} {s['accuracy']:.3f}  95% Wilson [{s['low']:.3f}, "
+              f"{s['high']:.3f}] ({s['correct']}/{s['n']})")
+    print(f"wrote {', '.join(info['files'])} to {Path(args.out).resolve()}")
     return 0
 
 
@@ -129,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help="the CPU-sized study" if name == "demo" else "any sweep")
         if name == "study":
             p.add_argument("sweep", help="a W&B sweep file, e.g. examples/jellyfish/sweep.yaml")
+        else:
+            p.add_argument("--sweep", default=str(HERE / "sweep_cpu.yaml"),
+                           help="the sweep file (default: sweep_cpu.yaml, the CPU-sized one)")
         p.add_argument("--data-dir", default=None, help="default: the embedded copy")
         p.add_argument("--trials", type=int, default=24 if name == "demo" else 20)
         p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
@@ -145,15 +204,44 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--keep", dest="fresh", action="store_false",
                        help="continue the study in --storage instead of starting afresh")
         p.add_argument("--no-retrain", dest="retrain", action="store_false")
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv and argv[0] == "experiments":  # its own options (examples/jellyfish/experiments.py)
+        from examples.jellyfish.experiments import main as experiments
+
+        return experiments(argv[1:])
+    sub.add_parser("experiments", help="the seed's experiments #1-#3 (see experiments.py)",
+                   add_help=False)
+    retrain = sub.add_parser("retrain-best", help="train a study's best configuration on all "
+                             "of Train, score it, export .keras + TFLite (or joblib)")
+    retrain.add_argument("study", help="the study's SQLite file")
+    retrain.add_argument("--out", default="jellyfish-model", help="directory to write")
+    retrain.add_argument("--data-dir", default=None, help="default: the embedded copy")
+    retrain.add_argument("--weights", default=None)
+    retrain.add_argument("--seed", type=int, default=0)
+    pred = sub.add_parser("predict", help="top classes of images, from every exported format")
+    pred.add_argument("--model", required=True, help="a directory written by retrain-best")
+    pred.add_argument("--top", type=int, default=3)
+    pred.add_argument("images", nargs="+")
     args = parser.parse_args(argv)
     if getattr(args, "weights", None) == "none":
         args.weights = None
     if args.command == "audit":
         from examples.jellyfish.audit import audit_command
 
-        print(audit_command(args.data_dir, max_distance=args.max_distance))
+        try:
+            print(audit_command(args.data_dir, max_distance=args.max_distance))
+        except ConfigError as exc:
+            print(f"python -m examples.jellyfish audit: error: {exc}", file=sys.stderr)
+            return 2
         return 0
-    return run_study(args, HERE / "sweep_cpu.yaml" if args.command == "demo" else args.sweep)
+    try:
+        if args.command in ("retrain-best", "predict"):
+            return _export_command(args)
+        return run_study(args, args.sweep)
+    except ConfigError as exc:
+        print(f"python -m examples.jellyfish {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

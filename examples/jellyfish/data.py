@@ -25,11 +25,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
 import numpy as np
 
 from hpstudy import ConfigError
-from hpstudy.evaluation import groups_from_filenames
+from hpstudy.evaluation import ImageFolder, scan_image_folder
 
 __all__ = [
     "EMBEDDED_DIR",
@@ -45,103 +44,15 @@ __all__ = [
 EMBEDDED_DIR = Path(__file__).resolve().parent / "data"
 #: Extensions read as images (compared in lower case).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
-_SPLITS = {"train": "train", "valid": "valid", "validation": "valid", "val": "valid",
-           "test": "test"}
-
-
-@attrs.frozen(kw_only=True)
-class ImageSet:
-    """The files of an image-folder data set, in a fixed order.
-
-    Attributes
-    ----------
-    root : pathlib.Path
-        The folder holding the splits (or the class folders).
-    paths : tuple of str
-        Every image file, absolute, sorted by split, class, then name.
-    labels : numpy.ndarray of int
-        Class index of each file (into ``class_names``).
-    splits : numpy.ndarray of str
-        Split of each file: ``"train"``, ``"valid"``, ``"test"`` or ``"all"``.
-    class_names : tuple of str
-        The class folders, sorted.
-    """
-
-    root: Path
-    paths: tuple[str, ...]
-    labels: np.ndarray = attrs.field(eq=False)
-    splits: np.ndarray = attrs.field(eq=False)
-    class_names: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-    @property
-    def split_names(self) -> tuple[str, ...]:
-        """The splits present, in the order of the files."""
-        return tuple(dict.fromkeys(self.splits.tolist()))
-
-    def indices(self, *splits: str) -> np.ndarray:
-        """Positions of the files of the given splits (all files when none are given)."""
-        if not splits:
-            return np.arange(len(self.paths))
-        unknown = [s for s in splits if s not in self.split_names]
-        if unknown:
-            raise ConfigError(f"split: {unknown[0]!r} is not in this data set "
-                              f"(it has {list(self.split_names)})")
-        return np.flatnonzero(np.isin(self.splits, list(splits)))
-
-    def relative(self, index: Any = None) -> list[str]:
-        """File names relative to ``root`` (``Train/Moon_jellyfish/01.jpg``)."""
-        idx = self.indices() if index is None else np.asarray(index)
-        return [os.path.relpath(self.paths[i], self.root) for i in idx.tolist()]
-
-    def groups(self, index: Any = None) -> np.ndarray:
-        """Provenance groups: ``aug-<k>-<src>.jpg`` with ``<src>.jpg`` of its class folder.
-
-        The key is ``"<split>:<class>/<source stem>"``; the split is part of it, as the
-        same name in two splits is not evidence of the same photo (perceptual hashing
-        finds those, see :mod:`examples.jellyfish.audit`).
-        """
-        idx = self.indices() if index is None else np.asarray(index)
-        keys = groups_from_filenames([self.paths[i] for i in idx.tolist()])
-        return np.array([f"{s}:{k}" for s, k in zip(self.splits[idx], keys, strict=True)])
-
-
-def _is_image(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS
-
-
-def _class_folders(folder: Path) -> dict[str, Path]:
-    return {p.name: p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")}
-
-
-def _find_splits(root: Path) -> dict[str, Path] | None:
-    inner = root / "Train_Test_Valid"
-    base = inner if inner.is_dir() else root
-    found: dict[str, Path] = {}
-    for p in sorted(base.iterdir()):
-        name = _SPLITS.get(p.name.lower())
-        if p.is_dir() and name is not None:
-            if name in found:
-                raise ConfigError(f"data_dir: two folders for split {name!r}: "
-                                  f"{found[name].name} and {p.name}")
-            found[name] = p
-    return found or None
-
-
-def _check_readable(path: Path) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise ConfigError(f"data_dir: {path} is not a readable image ({exc})") from None
+#: The listing :func:`scan` returns (:class:`hpstudy.evaluation.ImageFolder`).
+ImageSet = ImageFolder
 
 
 def scan(data_dir: str | os.PathLike | None = None, *, check: bool = True) -> ImageSet:
     """List the images of a data set (the Kaggle layout or a flat ``<class>/`` folder).
+
+    :func:`hpstudy.evaluation.scan_image_folder` with this example's rules: only
+    ``.jpg .jpeg .png`` files, and every split must hold every class.
 
     Parameters
     ----------
@@ -162,39 +73,8 @@ def scan(data_dir: str | os.PathLike | None = None, *, check: bool = True) -> Im
         (or holds one the others lack), a class folder holds no image, or an image
         is unreadable.
     """
-    root = Path(EMBEDDED_DIR if data_dir is None else data_dir).expanduser()
-    if not root.is_dir():
-        raise ConfigError(f"data_dir: {str(root)!r} is not a folder")
-    split_dirs = _find_splits(root) or {"all": root}
-    per_split = {name: _class_folders(folder) for name, folder in split_dirs.items()}
-    classes = sorted(set().union(*per_split.values()))
-    if not classes:
-        raise ConfigError(f"data_dir: no class folders in {str(root)!r} (expected "
-                          "Train_Test_Valid/{Train,valid,test}/<class>/ or <class>/)")
-    paths: list[str] = []
-    labels: list[int] = []
-    splits: list[str] = []
-    order = [s for s in ("train", "valid", "test", "all") if s in per_split]
-    for split in order:
-        folders = per_split[split]
-        for label, name in enumerate(classes):
-            if name not in folders:
-                raise ConfigError(f"data_dir: split {split!r} ({split_dirs[split]}) has no "
-                                  f"folder for class {name!r}; every split needs all of "
-                                  f"{classes}")
-            files = sorted(p for p in folders[name].iterdir() if _is_image(p))
-            if not files:
-                raise ConfigError(f"data_dir: {folders[name]} holds no image "
-                                  f"({', '.join(IMAGE_EXTENSIONS)})")
-            for path in files:
-                if check:
-                    _check_readable(path)
-                paths.append(str(path.resolve()))
-                labels.append(label)
-                splits.append(split)
-    base = split_dirs[order[0]].parent if order[0] != "all" else root
-    return ImageSet(root=base.resolve(), paths=tuple(paths), labels=np.asarray(labels),
-                    splits=np.asarray(splits), class_names=tuple(classes))
+    return scan_image_folder(EMBEDDED_DIR if data_dir is None else data_dir,
+                             extensions=IMAGE_EXTENSIONS, strict=True, check=check)
 
 
 _ARRAYS: dict[tuple, np.ndarray] = {}

@@ -13,7 +13,9 @@ constructors wrap scikit-learn's splitters:
 
 :func:`audit_groups` checks that no group (a photo and its augmented copies) straddles
 a fold boundary, and :func:`groups_from_filenames` builds the groups from names such as
-the jellyfish data set's ``aug-<k>-<source>.jpg``.
+the jellyfish data set's ``aug-<k>-<source>.jpg``. :func:`audit_image_folder`
+(module :mod:`hpstudy.evaluation.images`) audits a whole image-folder data set: augmented
+copies by name, near-duplicates by perceptual hash, within and across splits.
 
 How tasks are numbered
 ----------------------
@@ -37,6 +39,12 @@ from hpstudy.evaluation._groups import (
 )
 from hpstudy.evaluation._holdout import from_splits, holdout
 from hpstudy.evaluation._split import group_kfold, kfold, stratified_kfold
+from hpstudy.evaluation.images import (
+    ImageFolder,
+    ImageFolderAudit,
+    audit_image_folder,
+    scan_image_folder,
+)
 
 __all__ = [
     "AUGMENTED_COPY_PATTERN",
@@ -44,13 +52,17 @@ __all__ = [
     "Folds",
     "GroupAudit",
     "GroupLeak",
+    "ImageFolder",
+    "ImageFolderAudit",
     "audit_groups",
+    "audit_image_folder",
     "fold_seed",
     "from_splits",
     "group_kfold",
     "groups_from_filenames",
     "holdout",
     "kfold",
+    "scan_image_folder",
     "stratified_kfold",
     "with_seed_repeats",
 ]
