@@ -463,6 +463,9 @@ def test_public_names():
     assert sorted(ev.__all__) == sorted(
         ["AUGMENTED_COPY_PATTERN", "Fold", "Folds", "GroupAudit", "GroupLeak", "audit_groups",
          "fold_seed", "from_splits", "group_kfold", "groups_from_filenames", "holdout", "kfold",
-         "stratified_kfold", "with_seed_repeats"])
+         "stratified_kfold", "with_seed_repeats",
+         # near-duplicate hashing and the image-folder audit (public since the layout move)
+         "NearDuplicate", "find_near_duplicates", "hamming_distance", "phash", "phash_many",
+         "ImageFolder", "ImageFolderAudit", "audit_image_folder", "scan_image_folder"])
     for name in ev.__all__:
         assert getattr(ev, name).__doc__ or name == "AUGMENTED_COPY_PATTERN"

@@ -45,6 +45,13 @@ from hpstudy.evaluation.images import (
     audit_image_folder,
     scan_image_folder,
 )
+from hpstudy.evaluation.near_duplicates import (
+    NearDuplicate,
+    find_near_duplicates,
+    hamming_distance,
+    phash,
+    phash_many,
+)
 
 __all__ = [
     "AUGMENTED_COPY_PATTERN",
@@ -54,14 +61,19 @@ __all__ = [
     "GroupLeak",
     "ImageFolder",
     "ImageFolderAudit",
+    "NearDuplicate",
     "audit_groups",
     "audit_image_folder",
+    "find_near_duplicates",
     "fold_seed",
     "from_splits",
     "group_kfold",
     "groups_from_filenames",
+    "hamming_distance",
     "holdout",
     "kfold",
+    "phash",
+    "phash_many",
     "scan_image_folder",
     "stratified_kfold",
     "with_seed_repeats",
