@@ -11,12 +11,12 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from types import MappingProxyType
 from typing import Any, overload
 
 import attrs
 
-__all__ = ["FoldResult", "Goal", "Report", "StopDecision", "Trial", "TrialState", "Trials"]
+__all__ = ["FoldResult", "FrozenDict", "Goal", "Report", "StopDecision", "Trial", "TrialState",
+           "Trials"]
 
 
 class TrialState(enum.Enum):
@@ -48,9 +48,50 @@ class Goal(enum.Enum):
         return 1.0 if self is Goal.MAXIMIZE else -1.0
 
 
+class FrozenDict(dict):
+    """A dict that refuses changes: the mappings of trial records (``params``, ``metrics``).
+
+    It is a real ``dict`` for everything that reads (``json.dumps``, ``copy.deepcopy``,
+    pickling, pandas, other libraries), but ``d[k] = v``, ``del d[k]``, ``update`` and
+    the other mutators raise ``TypeError``: the records are shared by the study's
+    cached replay, so a user's change would corrupt what optimizers and stoppers see.
+    ``dict(d)`` gives a copy to change.
+
+    Examples
+    --------
+    >>> d = FrozenDict({"lr": 0.1})
+    >>> d["lr"] = 1.0
+    Traceback (most recent call last):
+    ...
+    TypeError: trial records are read-only: change a copy, dict(...)
+    >>> import copy, json, pickle
+    >>> json.dumps(d), copy.deepcopy(d) == d, pickle.loads(pickle.dumps(d)) == d
+    ('{"lr": 0.1}', True, True)
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("trial records are read-only: change a copy, dict(...)")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> FrozenDict:
+        import copy
+
+        return FrozenDict(copy.deepcopy(dict(self), memo))
+
+
 def _frozen_dict(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     """A read-only copy: the caller's dict stays theirs, the record's cannot change."""
-    return MappingProxyType(dict(value or {}))
+    return FrozenDict(value or {})
 
 
 def _dict_repr(value: Mapping[str, Any]) -> str:
@@ -58,12 +99,12 @@ def _dict_repr(value: Mapping[str, Any]) -> str:
 
 
 def _mapping_field(**kwargs: Any) -> Any:
-    """An attrs field holding a read-only mapping (``types.MappingProxyType``)."""
+    """An attrs field holding a read-only mapping (a :class:`FrozenDict`)."""
     return attrs.field(converter=_frozen_dict, repr=_dict_repr, **kwargs)
 
 
 class _ReadOnlyMappings:
-    """Pickling for frozen records whose mappings are ``MappingProxyType`` (not picklable).
+    """Pickling for frozen records whose mappings are :class:`FrozenDict`.
 
     The state holds plain dicts; restoring wraps them again.
     """
@@ -72,7 +113,7 @@ class _ReadOnlyMappings:
 
     def __getstate__(self) -> dict[str, Any]:
         cls: Any = type(self)  # an attrs class deriving from this mixin
-        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), MappingProxyType)
+        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), FrozenDict)
                          else v) for f in attrs.fields(cls)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -173,9 +214,8 @@ class Trial(_ReadOnlyMappings):
         Position in the study, from 0.
     params : mapping
         The parameters (flat names, see :class:`hpstudy.SearchSpace`). Read-only,
-        like every mapping of a record (a ``types.MappingProxyType``: it compares
-        equal to a dict with the same items; ``dict(trial.params)`` gives a copy
-        to change).
+        like every mapping of a record (a :class:`FrozenDict`: a dict that
+        refuses changes; ``dict(trial.params)`` gives a copy to change).
     state : TrialState
         Where it stands.
     value : float or None

@@ -27,8 +27,20 @@ def test_mappings_are_read_only():
         t.metrics["acc"] = 1.0
     with pytest.raises(TypeError):
         t.folds[0].metrics["acc"] = 1.0
-    with pytest.raises(AttributeError):
-        t.params.update({"lr": 1.0})
+    for mutate in (lambda d: d.update({"lr": 1.0}), lambda d: d.pop("lr"), lambda d: d.clear(),
+                   lambda d: d.setdefault("new", 1), lambda d: d.popitem(),
+                   lambda d: d.__delitem__("lr"), lambda d: d.__ior__({"lr": 2.0})):
+        with pytest.raises(TypeError, match="read-only"):
+            mutate(t.params)
+    assert dict(t.params) == {"lr": 0.1, "opt": "adam"}  # unchanged
+
+
+def test_records_mappings_work_with_json_and_other_libraries():
+    import json
+
+    t = _trial()
+    assert json.loads(json.dumps(t.params)) == dict(t.params)
+    assert copy.deepcopy(t.params) == t.params and isinstance(copy.deepcopy(t.params), dict)
 
 
 def test_the_callers_dict_is_copied():
