@@ -47,7 +47,8 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/pip install --quiet -e ".[peers]"
+	HPSTUDY_REQUIRE_PEERS=1 $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) docs/_build .pytest_cache

@@ -1,13 +1,25 @@
-"""Sample efficiency: simple regret of GPOptimizer vs random, skopt.gp_minimize and Optuna TPE.
+"""Sample efficiency: simple regret of GPOptimizer against its peers, problems x budgets.
 
-Run ``python -m benchmarks.bench_sample_efficiency`` (about 25 minutes on 2
-cores: 20 seeds, 8 for the slow ``skopt.gp_minimize``) or ``--quick`` for a smoke
-run. Methods: ``gp`` (GPOptimizer), ``gp-raw`` and ``gp-warp`` (its output warp
-off / always on; shown, not ranked), ``skopt``, ``tpe``, ``random``. For each problem and budget it prints
-the median and quartiles of simple regret (best value found minus the known
-optimum) over the seeds, and a verdict: ours is "best" when its median is the
-lowest, "not worse" when a one-sided Mann-Whitney U test of "ours has larger
-regret than the method with the lowest median" gives p >= 0.05, "WORSE" otherwise.
+Run ``python -m benchmarks.bench_sample_efficiency`` for the full suite, or
+``--quick`` for a smoke run (seconds). ``--problems``, ``--budgets``,
+``--seeds``, ``--methods`` and ``--workers`` narrow or widen it. Methods:
+
+- ``gp``: hpstudy's GPOptimizer (the reference every p-value is against);
+  ``gp-raw`` / ``gp-warp``: its output warp off / always on (shown, not ranked);
+- ``gpsampler``: Optuna's GPSampler (needs torch); ``tpe`` and ``tpe-mv``:
+  Optuna's TPE, independent and multivariate; ``skopt``: ``skopt.gp_minimize``;
+  ``smac-bb`` / ``smac-hpo``: SMAC3's BlackBox (GP) and HPO (random forest)
+  facades; ``hebo``: HEBO, in its own virtual environment
+  (``HPSTUDY_HEBO_PYTHON``); ``random``.
+
+A peer that cannot run here (package missing) is left out with the reason
+printed, unless ``HPSTUDY_REQUIRE_PEERS`` is set (``make bench`` sets it and
+installs the ``peers`` extra): then it is an error. Each cell is the median simple regret over the seeds (noisy problems:
+the noiseless regret of the point with the best observed value), and for each
+peer the one-sided Mann-Whitney U p-value of "the peer's regret is lower than
+ours". The verdict is "best" when our median is the lowest, "tied" when no
+peer is significantly better (every p >= 0.05), else "BEHIND" with the peers
+that are. The last lines give each method's mean wall seconds per run.
 """
 
 from __future__ import annotations
@@ -22,113 +34,150 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 from scipy import stats
 
-from benchmarks._problems import PROBLEMS, RUNNERS
+from benchmarks._peers import RUNNERS_ALL, available
+from benchmarks._suite import SUITE, instance
 
-METHODS = ("gp", "skopt", "tpe", "random")
+METHODS = ("gp", "gpsampler", "tpe", "tpe-mv", "skopt", "smac-bb", "smac-hpo", "hebo", "random")
+#: The default suite (the held-out problems of issue 10 are not in it).
+DEFAULT_PROBLEMS = ("nas201_cifar100", "nas201_imagenet", "catcont6", "mixed8", "ackley5",
+                    "rastrigin4", "schwefel3", "michalewicz5", "styblinski8", "hartmann6_noisy",
+                    "ackley5_noisy", "styblinski8_noisy", "hpolib_parkinsons", "hpolib_protein")
+#: Peers that `make bench` installs: missing ones are an error when HPSTUDY_REQUIRE_PEERS is set.
+REQUIRED = ("gpsampler", "smac-bb", "smac-hpo", "skopt", "tpe", "tpe-mv")
+QUICK_PROBLEMS = ("nas201_cifar100", "ackley5", "hartmann6_noisy")
 
 
 def _init_worker() -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
 
 
-def _task(args: tuple[str, str, int, int]) -> tuple[str, str, int, list[float], float]:
+def _task(args: tuple[str, str, int, int]) -> tuple[str, str, int, list[float], list[float], float]:
     method, problem, seed, budget = args
-    pb = PROBLEMS[problem]
+    pb, true_values = instance(problem, seed)
     t0 = time.perf_counter()
-    values = RUNNERS[method](pb, budget, seed)
-    return method, problem, seed, values, time.perf_counter() - t0
+    values = RUNNERS_ALL[method](pb, budget, seed)
+    return method, problem, seed, values, true_values, time.perf_counter() - t0
 
 
-def _regret(values: list[float], budget: int, optimum: float) -> float:
-    return max(float(np.min(values[:budget])) - optimum, 0.0)
+def regret(observed: list[float], true_values: list[float], budget: int, optimum: float) -> float:
+    """Noiseless value at the best observed point among the first ``budget``, minus the optimum."""
+    i = int(np.argmin(observed[:budget]))
+    return max(float(true_values[i]) - optimum, 0.0)
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.2e}" if x < 0.01 else f"{x:.3f}"
+    if x == 0:
+        return "0"
+    return f"{x:.1e}" if x < 0.01 else f"{x:.3g}"
+
+
+def summarise(results: dict, problems: list[str], budgets: list[int], methods: list[str]):
+    """Rows ``(problem, budget, {method: median}, {peer: p}, verdict)``."""
+    rows = []
+    for problem in problems:
+        opt = SUITE[problem].optimum
+        for b in budgets:
+            regs = {m: np.array([regret(v, t, b, opt) for v, t in results[(m, problem)].values()])
+                    for m in methods}
+            meds = {m: float(np.median(r)) for m, r in regs.items()}
+            pvals, verdict = {}, ""
+            if "gp" in regs:
+                for m in methods:
+                    if m.startswith("gp") and m != "gpsampler":
+                        continue
+                    pvals[m] = float(stats.mannwhitneyu(regs["gp"], regs[m],
+                                                        alternative="greater").pvalue)
+                ranked = {m: meds[m] for m in ["gp", *pvals]}
+                behind = [m for m, p in pvals.items() if p < 0.05]
+                if min(ranked, key=lambda m: (ranked[m], m != "gp")) == "gp":
+                    verdict = "best"
+                elif not behind:
+                    verdict = "tied"
+                else:
+                    verdict = "BEHIND " + ",".join(behind)
+            rows.append((problem, b, meds, pvals, verdict))
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, budget 12")
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--skopt-seeds", type=int, default=8,
-                    help="seeds for skopt.gp_minimize (about 50 CPU seconds a run)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, budgets 6 and 12")
+    ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--budgets", default="25,50,100")
-    ap.add_argument("--problems", default=",".join(PROBLEMS))
+    ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS))
     ap.add_argument("--methods", default=",".join(METHODS))
-    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--json", default=None, help="write raw values to this file")
     args = ap.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = args.seeds
+    problems = [p for p in args.problems.split(",") if p]
+    methods = [m for m in args.methods.split(",") if m]
     if args.quick:
         budgets, seeds = [6, 12], 2
-    skopt_seeds = min(args.skopt_seeds, seeds)
-    methods = [m for m in args.methods.split(",") if m]
-    problems = [p for p in args.problems.split(",") if p]
+        if args.problems == ",".join(DEFAULT_PROBLEMS):
+            problems = list(QUICK_PROBLEMS)
+        if args.methods == ",".join(METHODS):
+            methods = ["gp", "gpsampler", "tpe", "random"]
     for name in methods:
-        if name not in RUNNERS:
-            ap.error(f"--methods: unknown method {name!r}")
+        if name not in RUNNERS_ALL:
+            ap.error(f"--methods: unknown method {name!r} (known: {', '.join(RUNNERS_ALL)})")
     for name in problems:
-        if name not in PROBLEMS:
-            ap.error(f"--problems: unknown problem {name!r}")
+        if name not in SUITE:
+            ap.error(f"--problems: unknown problem {name!r} (known: {', '.join(SUITE)})")
+    for m in list(methods):
+        why = available(m)
+        if why is not None and m in REQUIRED and os.environ.get("HPSTUDY_REQUIRE_PEERS"):
+            ap.error(f"{why} (HPSTUDY_REQUIRE_PEERS is set, as in `make bench`)")
+        if why is not None:
+            print(f"note: {m} left out: {why}")
+            methods.remove(m)
     top = max(budgets)
-    tasks = [(m, p, s, top) for s in range(seeds) for p in problems for m in methods
-             if not (m == "skopt" and s >= skopt_seeds)]
-    # Slow tasks first, so the pool ends together.
-    tasks.sort(key=lambda t: {"skopt": 0}.get(t[0], 1 if t[0].startswith("gp") else 2))
-    results: dict[tuple[str, str], dict[int, list[float]]] = {}
-    seconds: dict[str, float] = {}
+    tasks = [(m, p, s, top) for s in range(seeds) for p in problems for m in methods]
+    slow = {"skopt": 0, "hebo": 0, "gpsampler": 1, "smac-bb": 2, "gp": 3}
+    tasks.sort(key=lambda t: slow.get(t[0], 4))  # slow tasks first, so the pool ends together
+    results: dict[tuple[str, str], dict[int, tuple[list[float], list[float]]]] = {}
+    seconds: dict[tuple[str, str], list[float]] = {}
     t0 = time.perf_counter()
     if args.workers > 1:
         with ProcessPoolExecutor(args.workers, initializer=_init_worker) as pool:
             done = list(pool.map(_task, tasks))
     else:
+        _init_worker()
         done = [_task(t) for t in tasks]
-    for method, problem, seed, values, secs in done:
-        results.setdefault((method, problem), {})[seed] = values
-        seconds[method] = seconds.get(method, 0.0) + secs
+    for method, problem, seed, values, true_values, secs in done:
+        results.setdefault((method, problem), {})[seed] = (values, true_values)
+        seconds.setdefault((method, problem), []).append(secs)
     wall = time.perf_counter() - t0
 
-    print(f"Simple regret (median [q1, q3]) over {seeds} seeds "
-          f"(skopt.gp_minimize: {skopt_seeds} seeds); wall {wall:.0f} s")
-    header = f"{'problem':<10} {'budget':>6} " + " ".join(f"{m:>28}" for m in methods)
-    print(header + f" {'verdict (ours vs best)':>30}")
-    verdicts = []
+    print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
+          f"than gp); wall {wall:.0f} s with {args.workers} workers")
+    w = max(8, *(len(m) + 1 for m in methods))
+    print(f"{'problem':<18} {'budget':>6} " + " ".join(f"{m:>{w}}" for m in methods)
+          + "  verdict")
+    rows = summarise(results, problems, budgets, methods)
+    for problem, b, meds, pvals, verdict in rows:
+        cells = " ".join(f"{_fmt(meds[m]):>{w}}" for m in methods)
+        print(f"{problem:<18} {b:>6} {cells}  {verdict}")
+        pcells = " ".join(f"{'' if m not in pvals else f'p={pvals[m]:.2f}':>{w}}" for m in methods)
+        print(f"{'':<18} {'':>6} {pcells}")
+    print("mean wall seconds per run (budget " + str(top) + "):")
     for problem in problems:
-        opt = PROBLEMS[problem].optimum
-        for b in budgets:
-            regs = {m: np.array([_regret(v, b, opt) for v in results[(m, problem)].values()])
-                    for m in methods}
-            cells = []
-            for m in methods:
-                q1, med, q3 = np.percentile(regs[m], [25, 50, 75])
-                cells.append(f"{_fmt(med)} [{_fmt(q1)}, {_fmt(q3)}]")
-            verdict = ""
-            if "gp" in regs:
-                # Variants of ours (gp-warp, gp-raw) are shown, not competitors.
-                meds = {m: float(np.median(r)) for m, r in regs.items()
-                        if m == "gp" or not m.startswith("gp")}
-                best = min(meds, key=lambda m: (meds[m], m != "gp"))
-                if best == "gp":
-                    verdict = "best"
-                else:
-                    p = stats.mannwhitneyu(regs["gp"], regs[best], alternative="greater").pvalue
-                    verdict = f"{'not worse' if p >= 0.05 else 'WORSE'} than {best} (p={p:.3f})"
-                verdicts.append((problem, b, verdict))
-            print(f"{problem:<10} {b:>6} " + " ".join(f"{c:>28}" for c in cells) + f" {verdict:>30}")
-    if "branin" in problems and "gp" in methods:
-        vals = [min(v[:40]) for v in results[("gp", "branin")].values()]
-        print(f"branin: median best value of GPOptimizer within 40 evaluations = "
-              f"{np.median(vals):.6f} (target <= 0.40)")
-    print("CPU seconds per run (mean): " + ", ".join(
-        f"{m} {seconds[m] / max(1, len([t for t in tasks if t[0] == m])):.1f}" for m in methods))
+        print(f"{problem:<18} " + " ".join(
+            f"{m} {np.mean(seconds[(m, problem)]):.1f}" for m in methods))
     if args.json:
         raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
         with open(args.json, "w") as fh:
-            json.dump({"budgets": budgets, "values": raw}, fh)
+            json.dump({"budgets": budgets, "values": raw,
+                       "seconds": {f"{m}/{p}": v for (m, p), v in seconds.items()}}, fh)
     return 0
 
 

@@ -26,6 +26,14 @@ __all__ = ["AcquisitionSpec", "log_h", "log_h_grad", "maximize_acquisition"]
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 _HALF_LOG_PI_2 = 0.5 * math.log(math.pi / 2.0)
 _INV_SQRT_EPS = 1.0 / math.sqrt(np.finfo(float).eps)
+#: A space of discrete columns only, with at most this many points, is searched exhaustively.
+EXHAUSTIVE_MAX = 20_000
+#: ... and at most this many (points x model rows), the cost of predicting every point.
+EXHAUSTIVE_WORK = 1_000_000
+#: Greedy one-column moves at most, from each start of the discrete local search.
+MAX_MOVES = 4
+#: The best observed points that also start a local search (their neighbours are candidates).
+N_BEST_STARTS = 0
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -140,7 +148,7 @@ def _discrete_moves(acq: AcquisitionSpec, model: GPModel, enc: Encoder, x: np.nd
     if not enc.levels:
         return x
     cur, cur_val = x, acq.value(model, x[None])[0]
-    for _ in range(4):
+    for _ in range(MAX_MOVES):
         nbrs = enc.neighbours(cur)
         if len(nbrs) == 0:
             break
@@ -164,11 +172,25 @@ def maximize_acquisition(
 ) -> np.ndarray | None:
     """The best new encoded point, or None when every candidate is excluded.
 
+    A space of discrete columns only is searched exhaustively when it is small
+    (:data:`EXHAUSTIVE_MAX` points, :data:`EXHAUSTIVE_WORK` points x model rows):
+    the exact maximum over the points not excluded. Otherwise a Sobol sweep seeds
+    a few starts, polished by L-BFGS-B on the continuous columns and by greedy
+    one-column moves on the discrete ones.
+
     ``exclude`` holds the keys (:meth:`Encoder.key`) of points already evaluated,
     pending or chosen in this batch; such points are never returned.
     """
+    grid = _finite_grid(enc, len(model.y))
+    if grid is not None:
+        return _best_unexcluded(grid, acq.value(model, grid), enc, exclude)
     cands = _candidates(enc, model, rng, n_sobol)
-    vals = acq.value(model, cands)
+    vals = cand_vals = acq.value(model, cands)
+    if N_BEST_STARTS:
+        # the best observed points start a local search too (ranked first)
+        best = model.X[np.argsort(-model.y, kind="stable")[:N_BEST_STARTS]]
+        cand_vals = np.r_[acq.value(model, best), vals]
+        cands, vals = np.vstack([best, cands]), np.r_[np.full(len(best), np.inf), vals]
     order = np.argsort(-vals, kind="stable")
     starts, seen = [], set()
     for i in order:
@@ -184,8 +206,37 @@ def maximize_acquisition(
     polished = _polish(acq, model, enc, np.array(starts))
     finals = np.array([_discrete_moves(acq, model, enc, p) for p in polished])
     pool = np.vstack([finals, cands])
-    pool_vals = np.r_[acq.value(model, finals), vals]
-    for i in np.argsort(-pool_vals, kind="stable"):
+    pool_vals = np.r_[acq.value(model, finals), cand_vals]
+    return _best_unexcluded(pool, pool_vals, enc, exclude)
+
+
+def _best_unexcluded(pool: np.ndarray, vals: np.ndarray, enc: Encoder, exclude: set):
+    for i in np.argsort(-vals, kind="stable"):
         if enc.key(pool[i]) not in exclude:
             return pool[i]
     return None
+
+
+_GRIDS: dict[tuple, np.ndarray] = {}
+
+
+def _finite_grid(enc: Encoder, n: int) -> np.ndarray | None:
+    """Every point of a space of discrete columns only, when it has few enough points.
+
+    "Few enough": at most ``EXHAUSTIVE_MAX`` points, and at most ``EXHAUSTIVE_WORK``
+    points times model rows (the cost of predicting them all).
+    """
+    if enc.cont_mask.any() or len(enc.levels) != enc.n_columns:
+        return None
+    levels = [np.asarray(enc.levels[j], dtype=float) for j in range(enc.n_columns)]
+    size = math.prod(len(v) for v in levels)
+    if size > EXHAUSTIVE_MAX or size * n > EXHAUSTIVE_WORK:
+        return None
+    key = tuple(tuple(v.tolist()) for v in levels)
+    grid = _GRIDS.get(key)
+    if grid is None:
+        mesh = np.meshgrid(*levels, indexing="ij")
+        grid = np.stack([m.ravel() for m in mesh], axis=1)
+        _GRIDS.clear()
+        _GRIDS[key] = grid
+    return grid

@@ -93,12 +93,12 @@ def collect(enc: Encoder, trials: Trials, failed: str, pruned: str) -> Data:
         except (KeyError, ValueError, TypeError):
             continue  # a trial from another space: nothing to learn from it
         value = t.value
-        ok = value is not None and math.isfinite(value)
+        target = sign * value if value is not None and math.isfinite(value) else None
         state = t.state
-        if state is TrialState.COMPLETE and not ok:
+        if state is TrialState.COMPLETE and target is None:
             state = TrialState.FAILED
-        rows.append((state, x, sign * value if ok else None))
-    complete = [v for s, _, v in rows if s is TrialState.COMPLETE]
+        rows.append((state, x, target))
+    complete = [v for s, _, v in rows if s is TrialState.COMPLETE and v is not None]
     worst_complete = min(complete) if complete else None
     targets: list[float | None] = []  # the modelled target of each row, None if not modelled
     for state, _, v in rows:

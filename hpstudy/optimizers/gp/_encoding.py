@@ -37,7 +37,7 @@ def _n_levels(dim: Any) -> int | None:
     if dim.is_continuous:
         return None
     low, high = getattr(dim, "low", None), getattr(dim, "high", None)
-    if dim.kind == "integer" and low is not None:
+    if dim.kind == "integer" and low is not None and high is not None:
         return int(high) - int(low) + 1
     q = getattr(dim, "q", None)
     if q is not None and low is not None:
@@ -152,7 +152,7 @@ class Encoder:
                 X[:, j] = np.asarray(c.dim.to_unit(values), dtype=float)
             else:
                 idx = [_index(c.dim.values, v) for v in values]
-                X[:, j] = c.positions[idx] if c.kind == "ordinal" else idx
+                X[:, j] = _positions(c)[idx] if c.kind == "ordinal" else idx
         return X
 
     def decode(self, X: np.ndarray) -> list[dict]:
@@ -174,7 +174,7 @@ class Encoder:
     def _indices(c: _Column, col: np.ndarray) -> np.ndarray:
         if c.kind == "cat":
             return np.clip(np.rint(col), 0, c.k - 1).astype(int)
-        return np.abs(col[:, None] - c.positions[None, :]).argmin(axis=1)
+        return np.abs(col[:, None] - _positions(c)[None, :]).argmin(axis=1)
 
     def snap(self, X: np.ndarray) -> np.ndarray:
         """Rows moved onto values that can be run (through ``from_unit`` / ``to_unit``)."""
@@ -188,7 +188,7 @@ class Encoder:
                 values = c.dim.from_unit(u)
                 X[:, j] = _lookup(c, values)
             elif c.kind == "ordinal":
-                X[:, j] = c.positions[self._indices(c, X[:, j])]
+                X[:, j] = _positions(c)[self._indices(c, X[:, j])]
             else:
                 X[:, j] = self._indices(c, X[:, j])
         return X
@@ -199,7 +199,7 @@ class Encoder:
         for j, c in enumerate(self.columns):
             if c.kind != "num":
                 idx = np.minimum((U[:, j] * c.k).astype(int), c.k - 1)
-                X[:, j] = c.positions[idx] if c.kind == "ordinal" else idx
+                X[:, j] = _positions(c)[idx] if c.kind == "ordinal" else idx
         return self.snap(X)
 
     def neighbours(self, x: np.ndarray) -> np.ndarray:
@@ -244,3 +244,10 @@ def _index(values: tuple, v: Any) -> int:
         if (isinstance(w, (bool, np.bool_)) == isinstance(v, (bool, np.bool_))) and w == v:
             return i
     raise KeyError(v)
+
+
+def _positions(column: Any) -> np.ndarray:
+    """An ordinal column's positions on the unit interval (set for every ordinal column)."""
+    if column.positions is None:  # pragma: no cover (only ordinal columns are asked)
+        raise ValueError(f"column {column.name!r} has no ordinal positions")
+    return np.asarray(column.positions)

@@ -26,6 +26,9 @@ __all__ = ["GPModel", "HyperPrior", "fit_theta", "neg_log_posterior"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _JITTER = 1e-8
+#: Prior medians of a lengthscale (unit cube) and of the noise variance (standardised targets).
+LENGTHSCALE_MEDIAN = 0.5
+NOISE_MEDIAN = 1e-3
 
 
 class HyperPrior:
@@ -33,7 +36,7 @@ class HyperPrior:
 
     def __init__(self, d: int) -> None:
         self.d = d
-        self.mean = np.r_[np.full(d, math.log(0.5)), 0.0, math.log(1e-3)]
+        self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(NOISE_MEDIAN)]
         self.sd = np.r_[np.full(d, 1.5), 1.5, 3.0]
         lo = np.r_[np.full(d, math.log(0.02)), math.log(1e-2), math.log(1e-6)]
         hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]

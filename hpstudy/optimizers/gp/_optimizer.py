@@ -68,6 +68,14 @@ class GPOptimizer:
     GPOptimizer(n_initial=None, acquisition='ucb', kappa=2.5, failed='worst', pruned='worst')
     """
 
+    kappa: float
+    failed: str
+    pruned: str
+    n_candidates: int
+    n_starts: int
+    warp_outputs: bool | str
+    _cache: ThetaCache
+
     def __init__(
         self,
         *,
@@ -225,9 +233,10 @@ def _maximin_point(
     keep = np.array([enc.key(c) not in exclude for c in cands], dtype=bool)
     cands = cands[keep]
     if len(cands) == 0:
-        cands = _enumerate_unseen(enc, space, exclude)
-        if cands is None or len(cands) == 0:
+        unseen = _enumerate_unseen(enc, space, exclude)
+        if unseen is None or len(unseen) == 0:
             return None
+        cands = unseen
     if not others:
         return cands[0]
     D = cross_sqdist(cands, np.asarray(others), enc.is_cat).sum(axis=0)
@@ -241,7 +250,8 @@ def _enumerate_unseen(enc: Encoder, space: Any, exclude: set) -> np.ndarray | No
     sizes = [len(c.levels) for c in enc.columns]  # type: ignore[arg-type]
     if math.prod(sizes) > _ENUMERATE_MAX:
         return None
-    rows = np.array(list(itertools.product(*[c.levels for c in enc.columns])), dtype=float)
+    levels = [np.asarray(c.levels) for c in enc.columns]  # every column has levels (above)
+    rows = np.array(list(itertools.product(*levels)), dtype=np.float64)
     rows = rows.reshape(-1, enc.n_columns)
     keep = np.array([enc.key(r) not in exclude for r in rows], dtype=bool)
     return rows[keep]
