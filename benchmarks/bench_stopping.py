@@ -10,6 +10,12 @@ value. Run::
 
     python -m benchmarks.bench_stopping            # 50 seeds
     python -m benchmarks.bench_stopping --quick    # a smoke run
+
+A second table runs k-fold studies (3 folds, each fold's values carrying the noise
+of a 300-image validation set, sd about 0.026) under Hyperband with each fold rule
+(``each``: today's per-fold rule; ``mean``; ``first``; ``mean`` with the noise-aware
+margins ``noise: {n: 300}`` and ``noise: {se: fold}``), folds run one after another
+(1 worker) and in parallel (3 workers).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import attrs
 import numpy as np
 
 from hpstudy.stopping import ASHA, Hyperband, MedianStopper
-from hpstudy.trials import Goal, Report, Trial, Trials, TrialState
+from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 
 
 @attrs.frozen(kw_only=True)
@@ -61,7 +67,7 @@ def make_curves(rng: np.random.Generator, n: int, epochs: int) -> Curves:
 def simulate(curves: Curves, stopper, workers: int, rng: np.random.Generator):
     """Run the study; return (epochs spent, index of the chosen trial or -1)."""
     n, horizon = curves.observed.shape
-    duration = rng.uniform(0.5, 1.5, size=n) if workers > 1 else np.ones(n)
+    duration = np.asarray(rng.uniform(0.5, 1.5, size=n) if workers > 1 else np.ones(n))
     trials: dict[int, Trial] = {}
     reports: list[list[Report]] = [[] for _ in range(n)]
     heap: list[tuple[float, int]] = []
@@ -94,6 +100,109 @@ def simulate(curves: Curves, stopper, workers: int, rng: np.random.Generator):
     return epochs, (-1 if best is None else best.number)
 
 
+FOLD_SD = math.sqrt(0.8 * 0.2 / 300)  # a 300-image fold at 80 % accuracy
+
+
+def simulate_kfold(curves: Curves, k: int, stopper, workers: int, rng: np.random.Generator):
+    """A k-fold study: tasks (trial, fold) on ``workers`` asynchronous workers.
+
+    Returns (epochs spent, chosen trial or -1, share of trials pruned).
+    """
+    n, horizon = curves.observed.shape
+    folded = curves.observed[:, None, :] + rng.normal(size=(n, k, horizon)) * FOLD_SD
+    queue = [(i, f) for i in range(n) for f in range(k)]
+    reports: dict[int, list[Report]] = {i: [] for i in range(n)}
+    results: dict[int, list[FoldResult]] = {i: [] for i in range(n)}
+    decisions: dict[int, list[StopDecision]] = {i: [] for i in range(n)}
+    pruned: set[int] = set()
+    progress: dict[tuple[int, int], int] = {}
+    heap: list[tuple[float, int, int]] = []
+    epochs = 0
+
+    def start(now: float) -> None:
+        while queue and len(heap) < workers:
+            i, f = queue.pop(0)
+            if i in pruned:
+                continue
+            progress[(i, f)] = 0
+            heapq.heappush(heap, (now + rng.uniform(0.5, 1.5), i, f))
+
+    def record(i: int) -> Trial:
+        return Trial(number=i, params={}, reports=tuple(reports[i]), folds=tuple(results[i]),
+                     decisions=tuple(decisions[i]))
+
+    start(0.0)
+    while heap:
+        now, i, f = heapq.heappop(heap)
+        e = progress[(i, f)]
+        report = Report(step=e + 1, value=float(folded[i, f, e]), fold=f)
+        reports[i].append(report)
+        epochs += 1
+        d = None
+        if stopper is not None:
+            everyone = [record(j) for j in reports if reports[j]]
+            d = stopper.decide(record(i), Trials(everyone, goal=Goal.MAXIMIZE), report=report)
+            if d is not None:
+                decisions[i].append(d)
+        if d is not None and d.stop:
+            pruned.add(i)
+            results[i].append(FoldResult(fold=f, seed=0, state=TrialState.PRUNED))
+        elif e + 1 == horizon:
+            results[i].append(FoldResult(fold=f, seed=0, state=TrialState.COMPLETE,
+                                         metrics={"value": report.value}))
+        else:
+            progress[(i, f)] = e + 1
+            heapq.heappush(heap, (now + rng.uniform(0.5, 1.5), i, f))
+            continue
+        start(now)
+    complete = [i for i in range(n) if i not in pruned and len(results[i]) == k]
+    if not complete:
+        return epochs, -1, len(pruned) / n
+    means = {i: np.mean([r.metrics["value"] for r in results[i]]) for i in complete}
+    return epochs, max(complete, key=lambda i: (means[i], -i)), len(pruned) / n
+
+
+def kfold_table(seeds: int, n: int, horizon: int, k: int = 3) -> None:
+    """Print the k-fold table: each fold rule, serial and parallel folds."""
+    base = Hyperband(min_iter=3, eta=3)
+    rules = {
+        "none (full run)": None,
+        "each (per fold, before)": attrs.evolve(base, folds="each"),
+        "mean (default)": base,
+        "first": attrs.evolve(base, folds="first"),
+        "mean + noise n=300": attrs.evolve(base, noise={"n": 300}),
+        "mean + noise se=fold": attrs.evolve(base, noise={"se": "fold"}),
+    }
+    print(f"\nk-fold: {seeds} seeds x {n} trials x {k} folds x {horizon} epochs, hyperband "
+          f"min_iter=3 eta=3; fold noise sd {FOLD_SD:.3f} (300 images)")
+    header = (f"{'fold rule':28s} {'workers':>7s} {'epochs':>8s} {'saved':>6s} {'pruned':>7s} "
+              f"{'best true':>9s} {'vs full (95% CI)':>20s} {'regret':>7s}")
+    print(header)
+    print("-" * len(header))
+    for workers in (1, k):
+        rows: dict[str, tuple[list, ...]] = {name: ([], [], [], []) for name in rules}
+        for seed in range(seeds):
+            curves = make_curves(np.random.default_rng(seed), n, horizon)
+            oracle = curves.true_final.max()
+            for name, stopper in rules.items():
+                epochs, chosen, share = simulate_kfold(curves, k, stopper, workers,
+                                                       np.random.default_rng(20_000 + seed))
+                quality = curves.true_final[chosen] if chosen >= 0 else math.nan
+                for store, v in zip(rows[name], (epochs, quality, oracle - quality, share),
+                                    strict=True):
+                    store.append(v)
+        full_epochs = np.array(rows["none (full run)"][0], float)
+        full_quality = np.array(rows["none (full run)"][1])
+        for name in rules:
+            epochs, quality, regret, share = (np.array(x, float) for x in rows[name])
+            diff = quality - full_quality
+            half = 1.96 * np.nanstd(diff, ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else 0.0
+            saved = 1.0 - epochs.mean() / full_epochs.mean()
+            print(f"{name:28s} {workers:7d} {epochs.mean():8.1f} {saved:6.0%} {share.mean():7.0%} "
+                  f"{np.nanmean(quality):9.4f} {np.nanmean(diff):+9.4f} ± {half:.4f} "
+                  f"{np.nanmean(regret):7.4f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the table."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seeds", type=int, default=50)
     p.add_argument("--trials", type=int, default=60)
     p.add_argument("--epochs", type=int, default=25)
+    p.add_argument("--kfold-seeds", type=int, default=20, help="seeds of the k-fold table")
+    p.add_argument("--kfold-only", action="store_true", help="only the k-fold table")
     args = p.parse_args(argv)
     seeds, n = (5, 30) if args.quick else (args.seeds, args.trials)
     horizon = args.epochs
@@ -111,13 +222,18 @@ def main(argv: list[str] | None = None) -> None:
         "asha min=3 eta=3": ASHA(min_resource=3, eta=3, max_resource=horizon),
         "median warmup=2 startup=5": MedianStopper(n_warmup_steps=2, n_startup_trials=5),
     }
+    if args.kfold_only or args.quick:
+        kfold_table(3 if args.quick else args.kfold_seeds, 20 if args.quick else 40,
+                    12 if args.quick else 15)
+        if args.kfold_only:
+            return
     print(f"{seeds} seeds x {n} trials x {horizon} epochs, maximise; noise sd 0.005-0.02")
     header = (f"{'stopper':42s} {'workers':>7s} {'epochs':>8s} {'saved':>6s} {'best true':>9s} "
               f"{'vs full (95% CI)':>20s} {'regret':>7s} {'within':>7s} {'sec':>5s}")
     print(header)
     print("-" * len(header))
     for workers in (1, 4):
-        rows = {name: ([], [], []) for name in stoppers}
+        rows: dict[str, tuple[list, list, list]] = {name: ([], [], []) for name in stoppers}
         elapsed = dict.fromkeys(stoppers, 0.0)
         for seed in range(seeds):
             curves = make_curves(np.random.default_rng(seed), n, horizon)
@@ -146,6 +262,8 @@ def main(argv: list[str] | None = None) -> None:
           "trial;\nvs full: its difference from the full run's choice (same curves); regret: "
           "oracle best minus chosen;\nwithin: share of seeds whose choice is no worse than the "
           "full run's by more than 0.01.")
+    if not args.quick:
+        kfold_table(args.kfold_seeds, 40, 15)
 
 
 if __name__ == "__main__":

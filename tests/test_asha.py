@@ -97,13 +97,16 @@ def test_bootstrap_count_delays_stopping():
 
 
 def test_folds_are_compared_fold_by_fold():
-    asha = ASHA(min_resource=1, eta=2)
+    asha = ASHA(min_resource=1, eta=2, folds="each")
     a = Trial(number=0, params={}, reports=(Report(step=1, value=0.9, fold=0),
                                             Report(step=1, value=0.2, fold=1)))
     b = Trial(number=1, params={}, reports=(Report(step=1, value=0.1, fold=0),
                                             Report(step=1, value=0.8, fold=1)))
     d = asha.decide(b, Trials([a, b]))  # b's last report is fold 1: 0.8 vs 0.2
     assert d.fold == 1 and not d.stop
+    # by default the trial is judged on its fold mean: 0.45 vs a's 0.55
+    d = ASHA(min_resource=1, eta=2).decide(b, Trials([a, b]))
+    assert d.stop and d.value == pytest.approx(0.45) and d.threshold == pytest.approx(0.55)
 
 
 def test_pure_and_picklable():

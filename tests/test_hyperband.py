@@ -220,7 +220,7 @@ def test_non_finite_values_are_skipped_as_by_wandb():
 
 # --------------------------------------------------------------------------- folds
 def test_each_fold_is_compared_with_the_same_fold_of_other_trials():
-    hb = Hyperband(min_iter=2, eta=3)
+    hb = Hyperband(min_iter=2, eta=3, folds="each")
     # trial 0: fold 0 is poor (0.5), fold 1 is excellent (0.9)
     r0 = tuple(Report(step=i, value=v, fold=0) for i, v in enumerate([0.4, 0.5]))
     r1 = tuple(Report(step=i, value=v, fold=1) for i, v in enumerate([0.8, 0.9]))

@@ -26,8 +26,11 @@ def _trial(number: int, reports: list[tuple[int, float, int]]) -> Trial:
                  reports=tuple(Report(step=s, value=v, fold=f) for s, v, f in reports))
 
 
-STOPPERS = [Hyperband(min_iter=1, eta=3), Hyperband(min_iter=2, eta=2, strict=False),
-            ASHA(min_resource=1, eta=2), MedianStopper(n_startup_trials=2)]
+# folds="each": these tests are about judging one fold's own series (the per-fold rule);
+# the default rule, the mean of the folds, is tested in tests/test_stopping_folds.py
+STOPPERS = [Hyperband(min_iter=1, eta=3, folds="each"),
+            Hyperband(min_iter=2, eta=2, strict=False, folds="each"),
+            ASHA(min_resource=1, eta=2, folds="each"), MedianStopper(n_startup_trials=2, folds="each")]
 
 
 @pytest.mark.parametrize("stopper", STOPPERS, ids=repr)

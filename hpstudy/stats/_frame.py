@@ -34,6 +34,44 @@ class StudyData:
     goal: Goal
     metric: str
     dropped: int
+    # why each left-out configuration was left out: number -> "pruned", "failed",
+    # "running" or "incomplete folds"
+    dropped_reasons: dict[int, str] = attrs.field(factory=dict)
+    # complete configurations per model level, every level of the study included (0 for a
+    # level all of whose configurations were left out); empty without a model factor
+    model_counts: dict[str, int] = attrs.field(factory=dict)
+    # the left-out configurations of each level, by reason
+    model_dropped: dict[str, dict[str, int]] = attrs.field(factory=dict)
+
+    def dropped_note(self) -> str | None:
+        """Which configurations were left out and why, or None when none was."""
+        if not self.dropped_reasons:
+            return None
+        by: dict[str, list[int]] = {}
+        for number, reason in sorted(self.dropped_reasons.items()):
+            by.setdefault(reason, []).append(number)
+        parts = [f"{len(v)} {k} ({_numbers(v)})" for k, v in by.items()]
+        return (f"{len(self.dropped_reasons)} configurations left out (only configurations "
+                f"that completed every fold are analysed): {'; '.join(parts)}")
+
+    def model_notes(self) -> list[str]:
+        """One note per model level that lost configurations: how many are left and why."""
+        out = []
+        for level, reasons in self.model_dropped.items():
+            kept = self.model_counts.get(level, 0)
+            why = ", ".join(f"{n} {r}" for r, n in reasons.items())
+            out.append(f"model {self.model}={level!r}: {kept} complete configuration(s) "
+                       f"analysed, {sum(reasons.values())} left out ({why})")
+        return out
+
+    def thin_models(self) -> dict[str, int]:
+        """The model levels with fewer than 2 complete configurations (level -> count)."""
+        return {m: n for m, n in self.model_counts.items() if n < 2}
+
+
+def _numbers(numbers: list[int], limit: int = 12) -> str:
+    text = ", ".join(str(n) for n in numbers[:limit])
+    return "trials " + text + (f", ... ({len(numbers) - limit} more)" if len(numbers) > limit else "")
 
 
 def model_parameter(trials: Trials, model: str | None = "auto") -> str | None:
@@ -127,7 +165,14 @@ def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=N
         if col not in frame.columns:
             raise ConfigError(f"trials: the frame has no column {col!r} (use to_frame(folds=True))")
     df = frame
+    reasons: dict[int, str] = {}
+    if isinstance(trials_or_frame, Trials):  # trials without any fold result count too
+        reasons.update({t.number: t.state.value for t in trials_or_frame
+                        if t.state.value != "complete"})
     if "state" in df.columns:
+        bad = df[df["state"] != "complete"]
+        reasons.update({int(n): str(st) for n, st in zip(bad["number"], bad["state"],
+                                                           strict=True)})
         df = df[df["state"] == "complete"]
     if "fold_state" in df.columns:
         df = df[df["fold_state"] == "complete"]
@@ -140,13 +185,34 @@ def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=N
     table = df.pivot_table(index="number", columns="_fold", values="value", aggfunc="mean")
     all_folds = table.columns.tolist()
     complete = table.dropna(axis=0, how="any")
-    dropped = len(table) - len(complete)
+    for n in table.index.difference(complete.index):
+        reasons.setdefault(int(n), "incomplete folds")
+    dropped = len(reasons)
     if len(complete) < 2:
+        why = StudyData.dropped_note(attrs.evolve(_EMPTY, dropped_reasons=reasons)) or ""
         raise ConfigError(f"trials: need at least 2 configurations that completed every fold "
-                          f"(got {len(complete)} of {len(table)})")
+                          f"(got {len(complete)} of {len(complete) + dropped}"
+                          + (f"; {why}" if why else "") + ")")
     numbers = complete.index.to_numpy()
     first = df.drop_duplicates("number").set_index("number").loc[numbers]
     models = None if model_col is None else first[model_col].astype(str).to_numpy()
+    model_counts: dict[str, int] = {}
+    model_dropped: dict[str, dict[str, int]] = {}
+    if model_col is not None and model_col in frame.columns:
+        level_of = {int(n): str(v) for n, v in zip(frame["number"], frame[model_col],
+                                                     strict=True)}
+        if isinstance(trials_or_frame, Trials):
+            name = model_col.removeprefix("params.")
+            level_of.update({t.number: str(t.params[name]) for t in trials_or_frame
+                             if name in t.params})
+        for level in dict.fromkeys(level_of.values()):
+            model_counts[level] = 0
+        for m in models if models is not None else ():
+            model_counts[m] += 1
+        for n, reason in reasons.items():
+            if n in level_of:
+                counts = model_dropped.setdefault(level_of[n], {})
+                counts[reason] = counts.get(reason, 0) + 1
     pcols = [c for c in first.columns if c.startswith("params.")]
     params = first[pcols].rename(columns=lambda c: c[len("params."):]).reset_index(drop=True)
     return StudyData(
@@ -155,4 +221,10 @@ def study_data(trials_or_frame, *, model: str | None = None, goal=None, metric=N
         model=None if model_col is None else model_col.removeprefix("params."),
         model_note=model_note,
         goal=goal, metric=str(metric if metric is not None else "value"), dropped=int(dropped),
+        dropped_reasons=reasons, model_counts=model_counts, model_dropped=model_dropped,
     )
+
+
+_EMPTY = StudyData(scores=np.zeros((0, 0)), numbers=np.zeros(0), folds=(), models=None,
+                   model=None, model_note="", params=None, goal=Goal.MAXIMIZE, metric="value",
+                   dropped=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import attrs
 import numpy as np
 
@@ -43,8 +45,9 @@ class Analysis(ResultBase):
     model : str or None
         The parameter naming the architecture (None: a single architecture).
     notes : tuple of str
-        Which architecture parameter was used (first), why a part is missing,
-        and other remarks.
+        Which architecture parameter was used (first), which configurations and
+        model values were left out and why (pruned, failed, running, incomplete
+        folds), why a part is missing, and other remarks.
     """
 
     decomposition: Decomposition | None
@@ -117,6 +120,13 @@ def analyze(
     -------
     Analysis
 
+    Warns
+    -----
+    UserWarning
+        When the study has a model factor and one of its values has fewer than 2
+        configurations that completed every fold: the model comparison (the
+        decomposition) is refused, and the notes say which values and why.
+
     Raises
     ------
     ConfigError
@@ -139,11 +149,22 @@ def analyze(
     b, r = int(order[0]), int(order[1])
     best = (int(data.numbers[b]), float(means[b]))
     runner = (int(data.numbers[r]), float(means[r]))
-    if data.dropped:
-        notes.append(f"{data.dropped} configurations without every fold left out")
+    dropped = data.dropped_note()
+    if dropped:
+        notes.append(dropped)
+    notes.extend(data.model_notes())
+    thin = data.thin_models() if len(data.model_counts) >= 2 else {}
     dec = imp = ttest = bayes = sel = None
     n_folds = data.scores.shape[1]
-    if n_folds >= 2:
+    if thin:
+        refusal = (f"model comparison refused: every value of {data.model!r} needs >= 2 "
+                   f"configurations that completed every fold (complete configurations: "
+                   f"{data.model_counts}); re-evaluate the best of each model without "
+                   f"pruning (hpstudy confirm --per-model {data.model}), or pass "
+                   f"model=None to analyse without the model factor")
+        notes.append(refusal)
+        warnings.warn(refusal, UserWarning, stacklevel=2)
+    elif n_folds >= 2:
         dec = decompose(trials, model=model, confidence=conf, seed=seed, goal=data.goal)
     else:
         notes.append("one fold per configuration: no decomposition, comparison or BBC-CV")

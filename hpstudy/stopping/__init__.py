@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from hpstudy.errors import ConfigError, did_you_mean
+from hpstudy.stopping._folds import FOLD_RULES, Noise
+from hpstudy.stopping._summary import PRUNED_SHARE_LIMIT, pruning_message
 from hpstudy.stopping.asha import ASHA
 from hpstudy.stopping.base import Stopper
 from hpstudy.stopping.hyperband import Hyperband, hyperband_brackets
@@ -19,20 +21,28 @@ from hpstudy.stopping.median import MedianStopper
 
 __all__ = [
     "ASHA",
+    "FOLD_RULES",
     "Hyperband",
     "MedianStopper",
+    "Noise",
+    "PRUNED_SHARE_LIMIT",
     "Stopper",
     "hyperband_brackets",
     "make_stopper",
+    "pruning_message",
 ]
 
 # type -> (class, {mapping key: constructor argument})
+# ``folds`` and ``noise`` are hpstudy extensions every type takes
+_EXTENSIONS = {"folds": "folds", "noise": "noise"}
 _TYPES: dict[str, tuple[type, dict[str, str]]] = {
-    "hyperband": (Hyperband, {k: k for k in ("min_iter", "max_iter", "s", "eta", "strict")}),
+    "hyperband": (Hyperband, {**{k: k for k in ("min_iter", "max_iter", "s", "eta", "strict")},
+                              **_EXTENSIONS}),
     # an hpstudy extension, in W&B's vocabulary (min_iter/max_iter as for hyperband)
     "asha": (ASHA, {"min_iter": "min_resource", "max_iter": "max_resource", "eta": "eta",
-                    "bootstrap_count": "bootstrap_count"}),
-    "median": (MedianStopper, {k: k for k in ("n_warmup_steps", "n_startup_trials")}),
+                    "bootstrap_count": "bootstrap_count", **_EXTENSIONS}),
+    "median": (MedianStopper, {**{k: k for k in ("n_warmup_steps", "n_startup_trials")},
+                               **_EXTENSIONS}),
 }
 
 
@@ -46,7 +56,11 @@ def make_stopper(early_terminate: Mapping[str, Any] | None) -> Stopper | None:
         W&B's hyperband section (``type``, ``min_iter``, ``max_iter``, ``s``, ``eta``,
         ``strict``); or, as hpstudy extensions, ``type: asha`` with ``min_iter``,
         ``max_iter``, ``eta``, ``bootstrap_count``, or ``type: median`` with
-        ``n_warmup_steps``, ``n_startup_trials``. None means no early termination.
+        ``n_warmup_steps``, ``n_startup_trials``. Every type also takes the hpstudy
+        extensions ``folds`` (``mean``, ``first`` or ``each``: how a trial evaluated
+        on several folds is judged) and ``noise`` (``{n: 300}`` or ``{se: fold}``:
+        no stop within one standard error of the threshold). None means no early
+        termination.
 
     Returns
     -------

@@ -15,15 +15,17 @@ from typing import Any
 import attrs
 
 from hpstudy.errors import ConfigError
-from hpstudy.stopping._common import (
-    check_eta,
-    check_int,
-    judged,
-    loss,
-    plain_number,
-    series_until,
-    values_at,
-    with_current,
+from hpstudy.stopping._common import check_eta, check_int, judged, loss, plain_number
+from hpstudy.stopping._folds import (
+    Noise,
+    check_fold_rule,
+    fold_gate,
+    histories_until,
+    mean_series,
+    parse_noise,
+    rung_folds,
+    rung_table,
+    table_means,
 )
 from hpstudy.trials import Report, StopDecision, Trial, Trials
 
@@ -54,8 +56,8 @@ class ASHA:
     iteration ``r`` of every trial that reached it (this one included, any state);
     the trial goes on if it ranks among the best ``max(1, floor(n / eta))`` of
     those ``n`` values (ties go on), and stops otherwise. Reports between rungs
-    get no decision. With k-fold evaluation each fold is compared with the same
-    fold of the other trials.
+    get no decision. With k-fold evaluation the ``folds`` rule says what is
+    judged, as for :class:`Hyperband` (default: the mean of the trial's folds).
 
     Parameters
     ----------
@@ -69,6 +71,11 @@ class ASHA:
     bootstrap_count : int, default 0
         A rung stops no trial until this many trials reached it (the first trials
         otherwise face very few competitors).
+    folds : {"mean", "first", "each"}, default "mean"
+        How a trial evaluated on several folds is judged (see :class:`Hyperband`).
+    noise : Noise or mapping, optional
+        Do not stop a trial within one standard error of the rung's threshold
+        (see :class:`Hyperband`).
 
     Attributes
     ----------
@@ -93,6 +100,8 @@ class ASHA:
     eta: float = 3
     max_resource: int | None = None
     bootstrap_count: int = 0
+    folds: str = attrs.field(default="mean", converter=check_fold_rule)
+    noise: Noise | None = attrs.field(default=None, converter=parse_noise)
     rungs: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -136,20 +145,29 @@ class ASHA:
         last = judged(trial, report)
         if last is None:
             return None
-        own = series_until(trial, last)
-        n_iter = len(own)
+        gate = fold_gate(trial, last, self.folds)
+        if gate is not True:
+            return gate or None
+        histories = histories_until(trial, last)
+        n_iter = len(histories[last.fold])
         if n_iter not in self.rungs:
+            return None
+        folds = rung_folds(histories, last.fold, n_iter, self.folds)
+        if folds is None:  # "mean": another started fold has not reached the rung yet
             return None
         rung = self.rungs.index(n_iter)
         goal = trials.goal
-        values = values_at(with_current(trial, trials), last.fold, n_iter)
-        value = own[-1]
+        fold_se = self.noise is not None and self.noise.se is not None
+        table = rung_table(trials, trial, histories, n_iter, None if fold_se else folds)
+        values = table_means(table, folds)
+        value = mean_series(histories, folds)[n_iter - 1]
         if len(values) < self.bootstrap_count:
             return StopDecision(step=last.step, stop=False, rule=self.rule, value=value,
                                 threshold=None, bracket=rung, fold=last.fold)
         k = max(1, math.floor(len(values) / self.eta))
         threshold = sorted(values, key=lambda v: loss(goal, v))[k - 1]
-        stop = loss(goal, value) > loss(goal, threshold)
+        margin = 0.0 if self.noise is None else self.noise.margin(threshold, len(folds), table)
+        stop = loss(goal, value) > loss(goal, threshold) + margin
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=rung, fold=last.fold)
 
@@ -166,4 +184,8 @@ class ASHA:
                                "bootstrap_count": self.bootstrap_count}
         if self.max_resource is not None:
             out["max_iter"] = self.max_resource
+        if self.folds != "mean":
+            out["folds"] = self.folds
+        if self.noise is not None:
+            out["noise"] = self.noise.to_dict()
         return out

@@ -9,21 +9,24 @@ says otherwise.
 from __future__ import annotations
 
 import bisect
+import math
 from numbers import Integral
 from typing import Any
 
 import attrs
 
 from hpstudy.errors import ConfigError
-from hpstudy.stopping._common import (
-    check_eta,
-    check_int,
-    judged,
-    loss,
-    plain_number,
-    series_until,
-    values_at,
-    with_current,
+from hpstudy.stopping._common import check_eta, check_int, judged, loss, plain_number
+from hpstudy.stopping._folds import (
+    Noise,
+    check_fold_rule,
+    fold_gate,
+    histories_until,
+    mean_series,
+    parse_noise,
+    rung_folds,
+    rung_table,
+    table_means,
 )
 from hpstudy.trials import Goal, Report, StopDecision, Trial, Trials
 
@@ -131,8 +134,10 @@ class Hyperband:
       value at iteration ``b`` (``strict=True``);
     - the trial stops when that value is strictly worse than the threshold.
 
-    With k-fold evaluation each fold is its own series: a fold's report is
-    compared with the same fold of the other trials.
+    With k-fold evaluation the ``folds`` rule says what is judged (see
+    :doc:`/early_stopping`): by default the mean of the trial's folds at the
+    bracket, compared with the other trials' means over the same folds, and
+    never after one of its folds finished. With one split every rule is W&B's.
 
     Parameters
     ----------
@@ -148,6 +153,14 @@ class Hyperband:
         Judge the value at the bracket rather than the best so far. True is what
         W&B's engine does when ``strict`` is absent (its schema's default), although
         W&B's documentation says the default is false.
+    folds : {"mean", "first", "each"}, default "mean"
+        How a trial evaluated on several folds is judged (an hpstudy extension):
+        the mean of its folds (``"mean"``), its first fold only (``"first"``), or
+        each fold as its own series (``"each"``).
+    noise : Noise or mapping, optional
+        ``{"n": 300}`` or ``{"se": "fold"}`` (an hpstudy extension): do not stop a
+        trial within one standard error of the bracket's threshold
+        (:class:`~hpstudy.stopping.Noise`).
 
     Attributes
     ----------
@@ -175,6 +188,8 @@ class Hyperband:
     s: int | None = None
     eta: float = 3
     strict: bool = True
+    folds: str = attrs.field(default="mean", converter=check_fold_rule)
+    noise: Noise | None = attrs.field(default=None, converter=parse_noise)
     brackets: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
@@ -208,11 +223,18 @@ class Hyperband:
         dict of int to float or None
             Bracket iteration -> threshold, in the metric's own units.
         """
-        return {b: self._threshold(list(trials), fold, b, trials.goal) for b in self.brackets}
+        out: dict[int, float | None] = {}
+        for b in self.brackets:
+            values = []
+            for t in trials:
+                v = [r.value for r in t.reports if r.fold == fold and math.isfinite(r.value)]
+                if len(v) >= b:
+                    values.append(v[b - 1])
+            out[b] = self._threshold(values, trials.goal)
+        return out
 
-    def _threshold(self, trials: list[Trial], fold: int | None, band: int,
-                   goal: Goal) -> float | None:
-        losses = sorted(loss(goal, v) for v in values_at(trials, fold, band))
+    def _threshold(self, values: list[float], goal: Goal) -> float | None:
+        losses = sorted(loss(goal, v) for v in values)
         if not losses:
             return None
         # the same float arithmetic as W&B: r = 1 / eta; index int(r * n)
@@ -241,19 +263,26 @@ class Hyperband:
         last = judged(trial, report)
         if last is None:
             return None
+        gate = fold_gate(trial, last, self.folds)
+        if gate is not True:
+            return gate or None
         goal = trials.goal
-        own = series_until(trial, last)
-        idx = bisect.bisect_right(self.brackets, len(own)) - 1
+        histories = histories_until(trial, last)
+        idx = bisect.bisect_right(self.brackets, len(histories[last.fold])) - 1
         if idx < 0:
             return None
         band = self.brackets[idx]
-        threshold = self._threshold(with_current(trial, trials), last.fold, band, goal)
+        folds = rung_folds(histories, last.fold, band, self.folds)
+        if folds is None:  # "mean": another started fold has not reached the bracket yet
+            return None
+        fold_se = self.noise is not None and self.noise.se is not None
+        table = rung_table(trials, trial, histories, band, None if fold_se else folds)
+        threshold = self._threshold(table_means(table, folds), goal)
         assert threshold is not None  # the trial itself reached the bracket
-        if self.strict:
-            value = own[band - 1]
-        else:
-            value = min(own, key=lambda v: loss(goal, v))
-        stop = loss(goal, value) > loss(goal, threshold)
+        own = mean_series(histories, folds)
+        value = own[band - 1] if self.strict else min(own, key=lambda v: loss(goal, v))
+        margin = 0.0 if self.noise is None else self.noise.margin(threshold, len(folds), table)
+        stop = loss(goal, value) > loss(goal, threshold) + margin
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=value,
                             threshold=threshold, bracket=idx, fold=last.fold)
 
@@ -270,4 +299,8 @@ class Hyperband:
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
         out.update(eta=plain_number(self.eta), strict=self.strict)
+        if self.folds != "mean":
+            out["folds"] = self.folds
+        if self.noise is not None:
+            out["noise"] = self.noise.to_dict()
         return out

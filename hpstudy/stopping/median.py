@@ -8,7 +8,17 @@ from typing import Any
 
 import attrs
 
-from hpstudy.stopping._common import check_int, judged, loss, series, series_until
+from hpstudy.stopping._common import check_int, judged, loss, series
+from hpstudy.stopping._folds import (
+    Noise,
+    check_fold_rule,
+    fold_gate,
+    histories_until,
+    mean_series,
+    parse_noise,
+    rung_folds,
+    rung_table,
+)
 from hpstudy.trials import Report, StopDecision, Trial, Trials
 
 __all__ = ["MedianStopper"]
@@ -31,6 +41,12 @@ class MedianStopper:
     n_startup_trials : int, default 5
         No decision until at least this many other trials reached iteration ``n``
         (at least 1 is always required).
+    folds : {"mean", "first", "each"}, default "mean"
+        How a trial evaluated on several folds is judged (see
+        :class:`~hpstudy.stopping.Hyperband`): with ``"mean"`` its series is the
+        mean of its folds, and the others' running averages are of the same folds.
+    noise : Noise or mapping, optional
+        Do not stop a trial within one standard error of the median.
 
     Examples
     --------
@@ -47,6 +63,8 @@ class MedianStopper:
 
     n_warmup_steps: int = 0
     n_startup_trials: int = 5
+    folds: str = attrs.field(default="mean", converter=check_fold_rule)
+    noise: Noise | None = attrs.field(default=None, converter=parse_noise)
 
     def __attrs_post_init__(self) -> None:
         for name in ("n_warmup_steps", "n_startup_trials"):
@@ -78,23 +96,34 @@ class MedianStopper:
         last = judged(trial, report)
         if last is None:
             return None
-        own = series_until(trial, last)
-        n = len(own)
+        gate = fold_gate(trial, last, self.folds)
+        if gate is not True:
+            return gate or None
+        histories = histories_until(trial, last)
+        n = len(histories[last.fold])
         if n <= self.n_warmup_steps:
+            return None
+        folds = rung_folds(histories, last.fold, n, self.folds)
+        if folds is None:  # "mean": another started fold has not reached iteration n yet
             return None
         averages = []
         for t in trials:
             if t.number == trial.number:
                 continue
-            h = series(t, last.fold)
-            if len(h) >= n:
-                averages.append(math.fsum(h[:n]) / n)
+            reached = [h for h in (series(t, g) for g in folds) if len(h) >= n]
+            if reached:
+                averages.append(math.fsum(math.fsum(h[:n]) for h in reached) / (n * len(reached)))
         if len(averages) < max(1, self.n_startup_trials):
             return None
         goal = trials.goal
         threshold = statistics.median(averages)
+        own = mean_series(histories, folds)[:n]
         best = min(own, key=lambda v: loss(goal, v))
-        stop = loss(goal, best) > loss(goal, threshold)
+        margin = 0.0
+        if self.noise is not None:
+            table = rung_table(trials, trial, histories, n) if self.noise.se is not None else {}
+            margin = self.noise.margin(threshold, len(folds), table)
+        stop = loss(goal, best) > loss(goal, threshold) + margin
         return StopDecision(step=last.step, stop=stop, rule=self.rule, value=best,
                             threshold=threshold, bracket=None, fold=last.fold)
 
@@ -106,5 +135,10 @@ class MedianStopper:
         >>> MedianStopper(n_startup_trials=3).to_dict()
         {'type': 'median', 'n_warmup_steps': 0, 'n_startup_trials': 3}
         """
-        return {"type": "median", "n_warmup_steps": self.n_warmup_steps,
-                "n_startup_trials": self.n_startup_trials}
+        out: dict[str, Any] = {"type": "median", "n_warmup_steps": self.n_warmup_steps,
+                               "n_startup_trials": self.n_startup_trials}
+        if self.folds != "mean":
+            out["folds"] = self.folds
+        if self.noise is not None:
+            out["noise"] = self.noise.to_dict()
+        return out
