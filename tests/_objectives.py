@@ -85,3 +85,115 @@ def wait_for_company(params, ctx):
             raise TimeoutError("the other 3 tasks of the group never started")
         time.sleep(0.01)
     return params["x"]
+
+
+# ------------------------------------------------------------ hardening (issue 13) objectives
+class _FullDiskConnection:
+    """An sqlite3 connection on a full disk: inserting a ``fold_finished`` event fails
+    inside SQLite, as a real ``SQLITE_FULL`` does."""
+
+    def __init__(self, conn) -> None:
+        self._conn = conn
+
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT INTO events") and args and args[0][0] == "fold_finished":
+            import sqlite3
+
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def _full_disk_class():
+    from hpstudy.storage import SQLiteStorage
+
+    class DiskFullStorage(SQLiteStorage):
+        """SQLite storage whose disk is full when a worker records a fold result."""
+
+        @property
+        def _db(self):
+            return _FullDiskConnection(super()._db)
+
+    DiskFullStorage.__qualname__ = DiskFullStorage.__name__ = "DiskFullStorage"
+    DiskFullStorage.__module__ = __name__
+    return DiskFullStorage
+
+
+def __getattr__(name):  # the storage class is built on first use: importing this module stays light
+    if name == "DiskFullStorage":
+        cls = _full_disk_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)
+
+
+def disk_full_storage(path):
+    """An SQLite storage at ``path`` whose appends of ``fold_finished`` fail: disk full."""
+    return __getattr__("DiskFullStorage")(path)
+
+
+def dies_among_peers(params, ctx):
+    """Trial 1 kills its worker while trial 0 is still running (trial 0 waits until trial 1
+    has started, then 1 s more). With $HPSTUDY_TEST_FLAG=once, trial 1 dies only on its
+    first attempt. The folder for the marks is $HPSTUDY_TEST_RENDEZVOUS."""
+    folder = os.environ["HPSTUDY_TEST_RENDEZVOUS"]
+    started, died = os.path.join(folder, "1-started"), os.path.join(folder, "1-died")
+    if ctx.trial_number == 1:
+        with open(started, "w"):
+            pass
+        if os.environ.get("HPSTUDY_TEST_FLAG") != "once" or not os.path.exists(died):
+            with open(died, "w"):
+                pass
+            time.sleep(0.3)
+            os._exit(3)
+        return params["x"]
+    if ctx.trial_number == 0:
+        deadline = time.monotonic() + 60
+        while not os.path.exists(started) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(1.0)
+    return params["x"]
+
+
+class _Escape(BaseException):
+    """A BaseException that is neither SystemExit nor KeyboardInterrupt."""
+
+
+def exits(params, ctx):
+    """Trial 1 calls sys.exit(0); trial 2 raises a bare BaseException; the others return."""
+    import sys
+
+    if ctx.trial_number == 1:
+        sys.exit(0)
+    if ctx.trial_number == 2:
+        raise _Escape("out of here")
+    return params["x"]
+
+
+def interrupted(params, ctx):
+    """Trial 1 is interrupted (Ctrl-C) while the file named by $HPSTUDY_TEST_FLAG exists."""
+    if ctx.trial_number == 1 and os.path.exists(os.environ["HPSTUDY_TEST_FLAG"]):
+        raise KeyboardInterrupt
+    return params["x"]
+
+
+def forks(params, ctx):
+    """Forks on trial 0; the child returns from the objective as the parent does."""
+    if ctx.trial_number == 0:
+        os.fork()
+    return params["x"]
+
+
+def sleeps(params, ctx):
+    """Sleeps $HPSTUDY_TEST_SLEEP seconds (default 0), then returns x."""
+    time.sleep(float(os.environ.get("HPSTUDY_TEST_SLEEP", "0")))
+    return params["x"]
+
+
+def kills_coordinator(params, ctx):
+    """Trial 2 ends the process it runs in (the coordinator, with n_jobs 1): os._exit(9)."""
+    if ctx.trial_number == 2:
+        os._exit(9)
+    return params["x"]

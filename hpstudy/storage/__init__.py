@@ -10,14 +10,17 @@ import os
 from typing import Any
 
 from hpstudy.errors import ConfigError
+from hpstudy.storage._check import check, lease_info
+from hpstudy.storage._lease import Lease
 from hpstudy.storage._replay import Replay, TrialsBuilder, folds_settled, replay_of, summarize_folds
 from hpstudy.storage.base import Storage
 from hpstudy.storage.events import Event, EventKind
 from hpstudy.storage.memory import MemoryStorage
 from hpstudy.storage.sqlite import SQLiteStorage
 
-__all__ = ["Event", "EventKind", "MemoryStorage", "Replay", "SQLiteStorage", "Storage",
-           "TrialsBuilder", "folds_settled", "open_storage", "replay_of", "summarize_folds"]
+__all__ = ["Event", "EventKind", "Lease", "MemoryStorage", "Replay", "SQLiteStorage", "Storage",
+           "TrialsBuilder", "check", "folds_settled", "lease_info", "open_storage", "replay_of",
+           "summarize_folds"]
 
 
 def open_storage(spec: Any) -> Storage:

@@ -1,7 +1,10 @@
 """The replay: every rule of a trial's life, applied to the event log in order.
 
 A trial is created, reports steps, gets stop decisions, finishes folds and ends;
-``trial_restarted`` drops its unfinished folds' reports and decisions. The
+``trial_restarted`` drops its unfinished folds' reports and decisions, and from
+then on the trial ignores events of earlier epochs (a dead coordinator's workers
+that lived on; see ``storage/_lease.py``). An event the rules cannot read stops the
+replay with a :class:`~hpstudy.errors.StorageError` naming it. The
 :class:`TrialsBuilder` turns the log into :class:`~hpstudy.trials.Trials`,
 incrementally; :class:`Replay` keeps one up to date with a storage, shared by
 the threads of a process. The rules that end a trial from its folds live here
@@ -17,6 +20,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+from hpstudy.errors import StorageError
 from hpstudy.storage.events import Event, EventKind
 from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
 
@@ -27,7 +31,8 @@ class _TrialState:
     """Mutable accumulator for one trial during replay."""
 
     __slots__ = ("number", "params", "seed", "started", "finished", "state", "value",
-                 "metrics", "error", "folds", "reports", "decisions", "cached")
+                 "metrics", "error", "folds", "reports", "decisions", "cached", "epoch",
+                 "crashes", "last")
 
     def __init__(self, number: int, params: dict, seed: int, started: float) -> None:
         self.number, self.params, self.seed, self.started = number, params, seed, started
@@ -40,6 +45,13 @@ class _TrialState:
         self.reports: list[Report] = []
         self.decisions: list[StopDecision] = []
         self.cached: Trial | None = None
+        self.epoch: int | None = None  # the epoch of its last restart
+        self.crashes = 0  # restarts after a crash of a coordinator that ran it in-process
+        self.last = 0  # the id of its last event
+
+    def stale(self, epoch: int | None) -> bool:
+        """True for an event of an epoch before the trial's last restart."""
+        return self.epoch is not None and epoch is not None and epoch < self.epoch
 
     def restart(self) -> None:
         done = set(self.folds)  # a study without folds runs one task, recorded as fold 0
@@ -82,29 +94,58 @@ class TrialsBuilder:
         self._trials: dict[int, _TrialState] = {}
         self._cached: Trials | None = None
         self._out_of_order = False  # trials are created in number order, unless a log says not
+        # the frozen records in order and each trial's position: trials() refreshes only
+        # the trials that changed, so its cost does not grow with the study
+        self._frozen: list[Trial] = []
+        self._position: dict[int, int] = {}
+        self._changed: set[int] = set()
+        self._max_number = -1
 
     def apply(self, events: Iterable[Event]) -> None:
-        """Apply events (in increasing id order); events already applied are skipped."""
+        """Apply events (in increasing id order); events already applied are skipped.
+
+        Raises
+        ------
+        StorageError
+            ``event 123 is not readable``: its payload lacks what its kind needs.
+        """
         for event in events:
             if event.id <= self.last_id:
                 continue
+            try:
+                self._apply(event)
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise StorageError(
+                    f"storage: event {event.id} ({event.kind.value} of trial {event.number}) "
+                    f"is not readable ({type(exc).__name__}: {exc}); the file is damaged "
+                    f"(hpstudy check)") from None
             self.last_id = event.id
             self._cached = None
-            self._apply(event)
 
     def _apply(self, e: Event) -> None:
         p = e.payload
         if e.kind is EventKind.TRIAL_CREATED:
-            if self._trials and e.number < max(self._trials):
+            state = _TrialState(e.number, dict(p["params"]), int(p["seed"]), float(e.time))
+            if e.number < self._max_number:
                 self._out_of_order = True
-            self._trials[e.number] = _TrialState(e.number, dict(p["params"]), int(p["seed"]), e.time)
+            self._max_number = max(self._max_number, e.number)
+            if e.number not in self._trials:
+                self._position[e.number] = len(self._frozen)
+                self._frozen.append(state.freeze())
+            state.last = e.id
+            self._trials[e.number] = state
+            self._changed.add(e.number)
             return
         t = self._trials.get(e.number)
-        if t is None:  # an event for an unknown trial cannot come from hpstudy
+        if t is None or t.stale(e.epoch):  # unknown trial, or a dead coordinator's worker
             return
         t.cached = None
+        t.last = e.id
+        self._changed.add(e.number)
         if e.kind is EventKind.TRIAL_RESTARTED:
             t.restart()
+            t.epoch = e.epoch
+            t.crashes += bool(p.get("crashed_in_process"))
         elif e.kind is EventKind.REPORT:
             t.reports.append(Report(step=int(p["step"]), value=float(p["value"]), fold=p.get("fold")))
         elif e.kind is EventKind.DECISION:
@@ -123,11 +164,26 @@ class TrialsBuilder:
         """The current record of trial ``number``."""
         return self._trials[number].freeze()
 
+    def crashes(self, number: int) -> int:
+        """How often trial ``number`` was restarted after its coordinator, running it in
+        its own process, died."""
+        return self._trials[number].crashes
+
+    def last_event(self, number: int) -> int:
+        """The id of the last event of trial ``number`` the replay kept."""
+        return self._trials[number].last
+
     def trials(self) -> Trials:
         """Every trial, as a read-only collection."""
         if self._cached is None:
-            ordered = tuple(t.freeze() for t in sorted(self._trials.values(), key=_number)) \
-                if self._out_of_order else tuple(t.freeze() for t in self._trials.values())
+            if self._out_of_order:
+                ordered = tuple(t.freeze() for t in sorted(self._trials.values(), key=_number))
+            else:
+                frozen = self._frozen
+                for number in self._changed:
+                    frozen[self._position[number]] = self._trials[number].freeze()
+                ordered = tuple(frozen)
+            self._changed.clear()
             self._cached = Trials._from_ordered(ordered, self.metric, self.goal)
         return self._cached
 
@@ -207,6 +263,16 @@ class Replay:
         """The up-to-date record of trial ``number`` (KeyError if there is none)."""
         with self._lock:
             return self._sync().trial(number)
+
+    def crashes(self, number: int) -> int:
+        """See :meth:`TrialsBuilder.crashes`."""
+        with self._lock:
+            return self._sync().crashes(number)
+
+    def last_event(self, number: int) -> int:
+        """See :meth:`TrialsBuilder.last_event`."""
+        with self._lock:
+            return self._sync().last_event(number)
 
     def snapshot(self, number: int) -> tuple[Trial, Trials]:
         """Trial ``number`` and every trial, read at one instant (for a stopper)."""

@@ -11,6 +11,12 @@ rebuilt by replaying them in order. The kinds, with their payloads:
 ``decision``        the fields of :class:`~hpstudy.trials.StopDecision`
 ``fold_finished``   the fields of :class:`~hpstudy.trials.FoldResult`
 ``trial_finished``  ``{"state": str, "value": float | None, "metrics": {...}, "error": str | None}``
+
+Every event also carries the *epoch* of the coordinator that wrote it (or whose
+worker did): the number of its lease on the study file (``storage/_lease.py``),
+None where no lease is kept (memory, files of earlier versions). A trial restarted
+at epoch ``e`` ignores the later events of earlier epochs: those of a dead
+coordinator's workers that lived on.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class Event:
         JSON-able details (see the module docstring).
     time : float
         Unix time when it was written.
+    epoch : int or None
+        The lease epoch of the coordinator it was written for (None: no lease).
     """
 
     id: int
@@ -57,17 +65,25 @@ class Event:
     number: int
     payload: dict[str, Any]
     time: float
+    epoch: int | None = None
 
 
 _UNIQUE_KINDS = (EventKind.TRIAL_CREATED, EventKind.TRIAL_FINISHED)
 
 
-def unique_key(kind: EventKind, number: int, payload: dict[str, Any]) -> tuple | None:
-    """The key that must not repeat in a log, or None for events that may repeat."""
+def unique_key(kind: EventKind, number: int, payload: dict[str, Any],
+               epoch: int | None = None) -> tuple | None:
+    """The key that must not repeat in a log, or None for events that may repeat.
+
+    A fold's result is unique per epoch: a dead coordinator's worker that lived on
+    must not take the key of the fold its successor runs again (the replay ignores
+    the stale result).
+    """
     if kind in _UNIQUE_KINDS:
         return (kind.value, number)
     if kind is EventKind.FOLD_FINISHED:
-        return (kind.value, number, int(payload["fold"]))
+        fold = int(payload["fold"])
+        return (kind.value, number, fold) if epoch is None else (kind.value, number, fold, epoch)
     return None
 
 

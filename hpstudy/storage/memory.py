@@ -26,6 +26,7 @@ class MemoryStorage:
         self._keys: set[tuple] = set()
         self._lock = threading.Lock()
         self._replays: dict = {}  # the replays of this storage's studies (``replay_of``)
+        self.epoch: int | None = None  # no lease in memory (one process)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"meta": self._meta, "events": self._events, "keys": self._keys}
@@ -39,9 +40,21 @@ class MemoryStorage:
             self._meta = json.loads(json.dumps(meta))
         return copy.deepcopy(self._meta)
 
+    def update_annotations(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Merge ``changes`` into the stored study's annotations; return them all."""
+        from hpstudy.errors import StorageError
+
+        if self._meta is None:
+            raise StorageError("storage: holds no study yet")
+        annotations = dict(self._meta.get("annotations") or {}, **dict(changes))
+        annotations = json.loads(payload_json(annotations))
+        with self._lock:
+            self._meta["annotations"] = annotations
+        return copy.deepcopy(annotations)
+
     def append(self, kind: EventKind, number: int, payload: dict[str, Any]) -> int:
         payload = json.loads(payload_json(payload))  # a private copy, as a file store would keep
-        key = unique_key(kind, number, payload)
+        key = unique_key(kind, number, payload, self.epoch)
         with self._lock:
             if key is not None:
                 if key in self._keys:
@@ -49,7 +62,7 @@ class MemoryStorage:
                         f"duplicate event refused: {kind.value} for trial {number}")
                 self._keys.add(key)
             event = Event(id=len(self._events) + 1, kind=kind, number=number, payload=payload,
-                          time=time.time())
+                          time=time.time(), epoch=self.epoch)
             self._events.append(event)
         return event.id
 

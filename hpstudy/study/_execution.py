@@ -8,12 +8,23 @@ included (the SQLite storage opens one connection per thread). The worker
 writes its own result to storage before returning it, so a crash of the
 coordinating process loses nothing a worker finished. A storage failure in a
 worker is not a bad trial: it propagates, and stops the run.
+
+Whatever the objective raises is a FAILED fold with the reason, ``SystemExit``
+and other ``BaseException`` included; only ``KeyboardInterrupt`` (Ctrl-C) stops
+the run, leaving the trial to be resumed. A process the objective forks never
+returns into the study. The workers of the pool this module starts exit when
+their coordinator dies (a watchdog thread), and a shared board tells which
+task each one runs, so that when one dies only its task is blamed
+(:class:`WorkerBoard`).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -28,8 +39,8 @@ from hpstudy.storage import EventKind, Storage
 from hpstudy.study.context import TrialContext
 from hpstudy.trials import Goal, TrialState
 
-__all__ = ["SerialExecutor", "Task", "TaskOutcome", "check_picklable", "executor_width",
-           "make_executor", "plan_parallelism", "run_task"]
+__all__ = ["SerialExecutor", "Task", "TaskOutcome", "WorkerBoard", "check_picklable",
+           "executor_width", "make_executor", "plan_parallelism", "run_task", "watch_parent"]
 
 
 @attrs.frozen(kw_only=True)
@@ -97,6 +108,20 @@ def coerce_metrics(result: Any, metric: str) -> dict[str, float]:
     )
 
 
+def _call(task: Task, ctx: TrialContext) -> Any:
+    """Call the objective; a process it forked ends here instead of going on as a study."""
+    pid = os.getpid()
+    try:
+        result = task.objective(task.objective_params, ctx)
+    except BaseException:
+        if os.getpid() != pid:
+            os._exit(1)
+        raise
+    if os.getpid() != pid:
+        os._exit(0)
+    return result
+
+
 def run_task(task: Task) -> TaskOutcome:
     """Run one task: call the objective, record the fold's result in storage, return it."""
     ctx = TrialContext(trial_number=task.number, seed=task.seed, fold=task.fold,
@@ -104,8 +129,9 @@ def run_task(task: Task) -> TaskOutcome:
                        metric=task.metric, goal=task.goal, study_id=task.study_id)
     start = time.perf_counter()
     state, metrics, error = TrialState.COMPLETE, {}, None
+    _board_mark(_RUNNING, task)
     try:
-        result = task.objective(task.objective_params, ctx)
+        result = _call(task, ctx)
         if ctx.pruned:
             raise TrialPruned("pruned")
         metrics = coerce_metrics(result, task.metric)
@@ -115,8 +141,12 @@ def run_task(task: Task) -> TaskOutcome:
     except BadResult as exc:
         state, error = TrialState.FAILED, str(exc)
     except StorageError:  # ctx.report could not record: the storage failed, not the trial
+        _board_mark(_IDLE, task)
         raise
-    except Exception as exc:  # a bad trial is data, not a crash
+    except KeyboardInterrupt:  # Ctrl-C: stop the run; the trial stays RUNNING, to resume
+        _board_mark(_IDLE, task)
+        raise
+    except BaseException as exc:  # a bad trial is data, not a crash (sys.exit included)
         state, error = TrialState.FAILED, _describe(exc)
     outcome = TaskOutcome(number=task.number, fold=task.fold_index, state=state, metrics=metrics,
                           error=error, duration=time.perf_counter() - start)
@@ -126,6 +156,8 @@ def run_task(task: Task) -> TaskOutcome:
         # another process recorded this fold first (a worker left running by a killed
         # coordinator): the log keeps the first result, and the study reads the log
         pass
+    finally:
+        _board_mark(_IDLE, task)
     return outcome
 
 
@@ -141,7 +173,87 @@ def record_outcome(task: Task, outcome: TaskOutcome) -> None:
 def _describe(exc: BaseException) -> str:
     tb = traceback.format_exception(type(exc), exc, exc.__traceback__)
     text = "".join(tb[-3:]).strip()
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: the objective called sys.exit({exc.code!r})\n{text[-2000:]}"
     return f"{type(exc).__name__}: {exc}\n{text[-2000:]}"
+
+
+# ----------------------------------------------------------------------------
+# the workers of an owned process pool
+# ----------------------------------------------------------------------------
+_IDLE, _RUNNING, _TERMINATED = 0, 1, 2
+_CELLS = 3  # per worker: state, trial number, fold
+_WORKER: dict[str, Any] = {}  # in a pool worker: the board and this worker's slot
+
+
+class WorkerBoard:
+    """Which task each worker of a process pool runs, in memory the workers share.
+
+    When a worker dies, :class:`concurrent.futures.ProcessPoolExecutor` fails every
+    task in flight and terminates the other workers (SIGTERM). Each worker marks
+    its slot TERMINATED when it receives SIGTERM; the one that died otherwise
+    (killed, out of memory, ``os._exit``) leaves its slot RUNNING: its task is the
+    one to blame, and the others were innocent.
+    """
+
+    def __init__(self, context: Any, size: int) -> None:
+        self.size = size
+        self.cells = context.RawArray("q", _CELLS * size)
+        self.counter = context.Value("i", 0)
+
+    def initargs(self) -> tuple[Any, Any, int, int]:
+        return (self.cells, self.counter, self.size, os.getpid())
+
+    def culprits(self) -> set[tuple[int, int]]:
+        """The (trial, fold) of the tasks whose worker died while running them."""
+        out = set()
+        for slot in range(self.size):
+            state, number, fold = self.cells[_CELLS * slot:_CELLS * slot + _CELLS]
+            if state == _RUNNING:
+                out.add((int(number), int(fold)))
+        return out
+
+
+def _board_mark(state: int, task: Task) -> None:
+    cells = _WORKER.get("cells")
+    if cells is None:
+        return
+    base = _CELLS * _WORKER["slot"]
+    if state == _RUNNING:
+        cells[base + 1], cells[base + 2] = task.number, task.fold_index
+    cells[base] = state
+
+
+def _on_terminate(signum: int, frame: Any) -> None:
+    cells = _WORKER.get("cells")
+    if cells is not None and cells[_CELLS * _WORKER["slot"]] == _RUNNING:
+        cells[_CELLS * _WORKER["slot"]] = _TERMINATED
+    os._exit(128 + signum)
+
+
+def watch_parent(parent: int, interval: float = 0.2) -> threading.Thread:
+    """Start a daemon thread that ends this process when ``parent`` is no longer its parent
+    (the coordinator died: a worker must not live on and write into the study)."""
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(70)
+
+    thread = threading.Thread(target=watch, name="hpstudy-watch-parent", daemon=True)
+    thread.start()
+    return thread
+
+
+def _init_worker(cells: Any, counter: Any, size: int, parent: int) -> None:
+    """The initializer of each worker of an owned pool: its slot, SIGTERM mark, watchdog."""
+    watch_parent(parent)
+    with counter.get_lock():
+        slot = counter.value
+        counter.value += 1
+    if slot < size:
+        _WORKER.update(cells=cells, slot=slot)
+        signal.signal(signal.SIGTERM, _on_terminate)
 
 
 class SerialExecutor(cf.Executor):
@@ -180,8 +292,12 @@ def make_executor(n_jobs: int, executor: cf.Executor | None = None, *,
         return executor, False
     if n_jobs == 1:
         return SerialExecutor(), True
-    ctx = multiprocessing.get_context(start_method)
-    return cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx), True
+    context = multiprocessing.get_context(start_method)
+    board = WorkerBoard(context, n_jobs)
+    pool = cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=context,
+                                  initializer=_init_worker, initargs=board.initargs())
+    pool.hpstudy_board = board  # type: ignore[attr-defined]
+    return pool, True
 
 
 def executor_width(executor: Any, n_jobs: int | None) -> int:
@@ -219,6 +335,10 @@ def check_picklable(name: str, value: Any) -> None:
         ) from None
 
 
+#: The most worker processes one study starts on one machine.
+MAX_JOBS = 1024
+
+
 def plan_parallelism(n_jobs: int | None, executor: Any, *, storage: Any, objective: Any,
                      stopper: Any) -> int:
     """Check a run's parallel settings; return how many tasks to keep in flight.
@@ -229,7 +349,7 @@ def plan_parallelism(n_jobs: int | None, executor: Any, *, storage: Any, objecti
     objective and stopper.
     """
     if executor is None:
-        width = 1 if n_jobs is None else check_int("n_jobs", n_jobs, 1)
+        width = 1 if n_jobs is None else check_int("n_jobs", n_jobs, 1, MAX_JOBS)
     else:
         make_executor(1, executor)  # validates the executor
         width = executor_width(executor, n_jobs)

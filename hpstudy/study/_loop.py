@@ -4,7 +4,9 @@ the scheduling loop of :mod:`hpstudy.study._runner`."""
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import os
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -91,6 +93,7 @@ class Study:
         self.early_terminate = early_terminate
         self.stopper = meta_mod.resolve_stopper(stopper, early_terminate)
         self.folds = folds
+        meta_mod.preflight(self)  # before the storage is created: nothing half-made
         self.storage: Storage = open_storage(storage)
         wanted = meta_mod.build_meta(self, optimizer_name)
         stored = self.storage.initialize(wanted)
@@ -165,7 +168,7 @@ class Study:
     # ----------------------------------------------------------------- running
     def run(self, objective: Objective, n_trials: int | None = None, *, n_jobs: int | None = None,
             timeout: float | None = None, executor: cf.Executor | None = None,
-            progress: bool | None = None) -> Trials:
+            progress: bool | None = None, max_retries: int = 0) -> Trials:
         """Run trials until the budget, the run cap, the target or the optimizer ends.
 
         Trials left RUNNING by a crash are run again first, with their parameters
@@ -193,7 +196,12 @@ class Study:
             (useful when objectives release the GIL: numpy, TensorFlow), or a
             Dask client's ``get_executor()``. The storage must be a file.
         progress : bool, optional
-            Show a progress bar; None shows it only on a terminal.
+            Show a progress bar; None shows it only on a terminal. Without a bar,
+            each finished trial is logged (logger ``hpstudy.study``, level INFO).
+        max_retries : int
+            How many times a task whose worker process died (killed, out of
+            memory) is run again before its trial is recorded FAILED. The other
+            tasks in flight when a worker dies are always run again.
 
         Returns
         -------
@@ -213,11 +221,12 @@ class Study:
             n_trials = check_int("n_trials", n_trials, minimum=0)
         if timeout is not None:
             timeout = check_real("timeout", timeout, minimum=0.0)
+        max_retries = check_int("max_retries", max_retries, minimum=0)
         if isinstance(self.stopper, meta_mod.MissingStopper):
             raise self.stopper.error()
         width = plan_parallelism(n_jobs, executor, storage=self.storage, objective=objective,
                                  stopper=self.stopper)
-        runner = Runner(self, objective, width, executor, n_trials, timeout, progress)
+        runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries)
         try:
             runner.loop()
         except DuplicateEventError:
@@ -227,7 +236,70 @@ class Study:
                                f"failure is kept: run the study again to resume it)") from exc
         finally:
             runner.close()
+        self._warn_if_mostly_pruned()
         return self.trials
+
+    def _warn_if_mostly_pruned(self) -> None:
+        """Warn once (per Study object) when more than 70 % of the finished trials were pruned."""
+        if self.stopper is None or getattr(self, "_pruning_warned", False):
+            return
+        from hpstudy.stopping import pruning_message
+
+        message = pruning_message(self.trials)
+        if message is not None:
+            self._pruning_warned = True
+            logging.getLogger("hpstudy.study").warning("%s", message)
+            warnings.warn(message, UserWarning, stacklevel=3)
+
+    # ----------------------------------------------------------------- confirm
+    def confirm(self, objective: Objective, top: int = 3, *, per_model: str | None = None,
+                seeds: int = 1, n_jobs: int | None = None, executor: cf.Executor | None = None,
+                progress: bool | None = None) -> Study:
+        """Re-evaluate the best configurations without pruning: the confirm phase.
+
+        The ``top`` best configurations of this search (COMPLETE trials by value,
+        then PRUNED ones, deeper-going first), or with ``per_model`` the ``top``
+        best of each value of that parameter, run again to the end with no
+        stopper, on the same folds, each split with ``seeds`` initialisation
+        seeds. They are stored as a second study in the same file, linked to
+        this one; calling ``confirm`` again (after a crash) resumes it.
+
+        Parameters
+        ----------
+        objective : callable
+            The search's objective.
+        top : int, default 3
+            Configurations to confirm (per model value with ``per_model``).
+        per_model : str, optional
+            A categorical parameter (``"model_name"``): confirm the best ``top``
+            of each of its values, so that :func:`hpstudy.analyze` can compare them.
+        seeds : int, default 1
+            Initialisation seeds per split (:func:`~hpstudy.evaluation.with_seed_repeats`);
+            seed 0 is the search's own.
+        n_jobs, executor, progress :
+            As for :meth:`run`.
+
+        Returns
+        -------
+        Study
+            The confirm phase; ``.trials`` is the balanced, unpruned design.
+        """
+        from hpstudy.study._confirm import run_confirm
+
+        if not callable(objective):
+            raise ConfigError(f"objective: must be callable (got {type(objective).__name__})")
+        return run_confirm(self, objective, top=top, per_model=per_model, seeds=seeds,
+                           n_jobs=n_jobs, executor=executor, progress=progress)
+
+    @classmethod
+    def load_confirm(cls, storage: Any, *, folds: Any = None) -> Study:
+        """Reopen the confirm phase stored in the study file ``storage`` (see :meth:`confirm`).
+
+        ``folds`` (the search's) is needed only to run it further, not to read it.
+        """
+        from hpstudy.study._confirm import load_confirm
+
+        return load_confirm(cls, storage, folds=folds)
 
     def __repr__(self) -> str:
         return (f"Study(name={self.name!r}, metric={self.metric!r}, goal={self.goal.value}, "

@@ -143,6 +143,33 @@ def folds_meta(folds: Any) -> dict | None:
     return {"describe": folds.describe(), "fingerprint": folds.fingerprint()}
 
 
+def preflight(study: Study) -> None:
+    """The checks a study's settings need before its storage is created (a failing one
+    must not leave a half-created study behind): folds that are Folds, annotations that
+    a study file can hold, and a grid search's grid finite and within the limit."""
+    import json
+
+    from hpstudy.optimizers import GridSearch
+
+    folds = study.folds
+    if folds is not None and not (callable(getattr(folds, "describe", None))
+                                  and callable(getattr(folds, "fingerprint", None))
+                                  and hasattr(folds, "__len__")):
+        raise ConfigError(f"folds: must be hpstudy Folds (from hpstudy.evaluation) or None "
+                          f"(got {type(folds).__name__})")
+    try:
+        json.dumps(study.annotations, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"annotations: must be JSON-able with finite numbers ({exc})") from None
+    if isinstance(study.optimizer, GridSearch):
+        try:
+            size = study.space.grid_size()
+        except ConfigError:  # a continuous dimension: the grid's own message says what to use
+            size = None
+        if size is None or size > 100_000:  # let the grid check its limit (before building)
+            study.space.grid()
+
+
 def build_meta(study: Study, optimizer_name: str) -> dict[str, Any]:
     """The metadata a new study stores."""
     from hpstudy._version import __version__

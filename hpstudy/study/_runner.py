@@ -1,21 +1,27 @@
 """The scheduling loop of one :meth:`Study.run <hpstudy.Study.run>` call.
 
-Ask the optimizer, queue one task per fold, keep the executor busy, record each
-trial's end when its folds settle it, and, first of all, finish or requeue the
-trials a crash left RUNNING (with the same rule, :func:`~hpstudy.storage.folds_settled`).
+Take the study's lease (one coordinator per file), ask the optimizer, queue one
+task per fold, keep the executor busy, record each trial's end when its folds
+settle it, and, first of all, finish or requeue the trials a crash left RUNNING
+(with the same rule, :func:`~hpstudy.storage.folds_settled`). A trial that was
+running in the coordinator's own process when it died twice is FAILED: it is
+what kills it. When a worker of the pool dies, only its task is blamed (failed,
+or retried up to ``max_retries``); the other tasks in flight run again.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import logging
 import math
+import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import numpy as np
 
 from hpstudy.errors import DuplicateEventError, StorageError
@@ -30,6 +36,10 @@ if TYPE_CHECKING:
 __all__ = ["Runner", "trial_seed"]
 
 Objective = Callable[[dict, Any], Any]
+logger = logging.getLogger("hpstudy.study")
+CRASHED_TWICE = "crashed the coordinator twice (killed while running it in its own process: " \
+                "out of memory, os._exit, a signal); not run again"
+WORKER_DIED = "worker died while running it (killed, out of memory or os._exit)"
 
 
 def trial_seed(study_seed: int, number: int) -> int:
@@ -37,17 +47,66 @@ def trial_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([study_seed, number, 0x5EED]).generate_state(1)[0])
 
 
+class LeaseKeeper:
+    """The study's lease for one run: taken at the start, renewed by a heartbeat thread,
+    given back at the end (storages without leases: nothing)."""
+
+    def __init__(self, storage: Any, n_jobs: int, in_process: bool) -> None:
+        self.storage, self.previous, self.lost = storage, None, False
+        self.held = callable(getattr(storage, "acquire_lease", None)) \
+            and not getattr(storage, "read_only", False)
+        self._stop = threading.Event()
+        if not self.held:
+            return
+        _, self.previous = storage.acquire_lease(n_jobs=n_jobs, in_process=in_process)
+        self._thread = threading.Thread(target=self._beat, args=(float(getattr(storage, "heartbeat_s", 5.0)),),
+                                        name="hpstudy-heartbeat", daemon=True)
+        self._thread.start()
+
+    @property
+    def crashed_in_process(self) -> bool:
+        """True when the last coordinator died (its lease was not given back) while running
+        objectives in its own process."""
+        return self.previous is not None and bool(self.previous.in_process)
+
+    def _beat(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            try:
+                if not self.storage.renew_lease():
+                    self.lost = True
+                    return
+            except StorageError:  # a busy disk: the next beat tries again
+                continue
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self._stop.set()
+        self._thread.join(timeout=30)
+        try:
+            self.storage.release_lease()
+        except StorageError:  # the lease goes stale on its own once this process ends
+            pass
+
+
 class Runner:
     """One call of :meth:`Study.run`: the scheduling loop and its bookkeeping."""
 
     def __init__(self, study: Study, objective: Objective, n_jobs: int,
                  executor: cf.Executor | None, n_trials: int | None, timeout: float | None,
-                 progress: bool | None) -> None:
+                 progress: bool | None, max_retries: int = 0) -> None:
         # n_jobs: the tasks kept in flight (the pool's size, or the given executor's width)
         self.study, self.objective, self.n_jobs = study, objective, n_jobs
-        self.executor = executor
-        self.pool, self.owned = make_executor(n_jobs, executor)
+        self.executor, self.max_retries = executor, max_retries
+        self.lease = LeaseKeeper(study.storage, n_jobs, executor is None and n_jobs == 1)
+        try:
+            self.pool, self.owned = make_executor(n_jobs, executor)
+        except BaseException:
+            self.lease.release()
+            raise
         self.broken = False
+        self.orphans: list[Task] = []  # tasks in flight when a worker of the pool died
+        self.attempts: dict[tuple[int, int], int] = {}  # worker deaths per (trial, fold)
         self.n_trials, self.deadline = n_trials, None if timeout is None else time.monotonic() + timeout
         self.created = 0
         self.exhausted = False
@@ -55,6 +114,11 @@ class Runner:
         self.in_flight: dict[cf.Future, Task] = {}
         self.finished: set[int] = set()
         self.bar = meta_mod.progress_bar(n_trials, progress)
+        self.started = time.monotonic()
+        self.best: float | None = None
+        best = study.trials.best() if len(study._replay) else None
+        if best is not None:
+            self.best = best.value
 
     @property
     def folds(self) -> list:
@@ -81,13 +145,27 @@ class Runner:
 
         The rule of a running study applies (:func:`~hpstudy.storage.folds_settled`):
         a trial with a PRUNED or FAILED fold, or with all its folds in, is finished
-        at once; any other runs its unfinished folds again.
+        at once; any other runs its unfinished folds again, unless the last
+        coordinator died running it in its own process for the second time: then
+        it is FAILED.
         """
-        for trial in self.study.trials.running:
+        replay = self.study._replay
+        running = list(self.study.trials.running)
+        suspect = None
+        if self.lease.crashed_in_process and running:  # the trial it ran last killed it?
+            suspect = max(running, key=lambda t: replay.last_event(t.number)).number
+        for trial in running:
             if folds_settled(trial, len(self.folds)):
                 self.finish(trial.number)
                 continue
-            self.study.storage.append(EventKind.TRIAL_RESTARTED, trial.number, {})
+            if trial.number == suspect and replay.crashes(trial.number) >= 1:
+                self.study.storage.append(EventKind.TRIAL_FINISHED, trial.number, {
+                    "state": TrialState.FAILED.value, "value": None, "metrics": {},
+                    "error": CRASHED_TWICE})
+                self.finished.add(trial.number)
+                continue
+            self.study.storage.append(EventKind.TRIAL_RESTARTED, trial.number,
+                                      {"crashed_in_process": True} if trial.number == suspect else {})
             self.queue.extend(self.tasks_for(trial))
 
     def may_create(self) -> bool:
@@ -98,25 +176,39 @@ class Runner:
             return False
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return False
-        if s.target is not None:
-            best = s.trials.best()
-            if best is not None and best.value is not None \
-                    and not s.goal.better(s.target, best.value):
-                return False
+        if s.target is not None and self.best is not None \
+                and not s.goal.better(s.target, self.best):
+            return False
         return True
+
+    def suggest(self, number: int, n: int) -> list[dict]:
+        """``n`` suggestions for trials ``number``, ``number + 1``, ...
+
+        Random search asks for each trial alone, with the generator of its number:
+        a trial's parameters are a function of the seed and its number, whatever
+        the batch (``n_jobs``). Other optimizers get one batch ask.
+        """
+        from hpstudy.optimizers import RandomSearch
+
+        s = self.study
+        trials = s.trials
+        if type(s.optimizer) is RandomSearch:
+            out = []
+            for k in range(n):
+                out.extend(s.optimizer.ask(s.space, trials, 1, np.random.default_rng([s.seed, number + k])))
+            return out
+        return list(s.optimizer.ask(s.space, trials, n, np.random.default_rng([s.seed, number])))
 
     def create(self, free_slots: int) -> None:
         s = self.study
-        trials = s.trials
         per_trial = len(self.folds)
         n = max(1, math.ceil(free_slots / per_trial))
+        number = len(s._replay)
         if self.n_trials is not None:
             n = min(n, self.n_trials - self.created)
         if s.run_cap is not None:
-            n = min(n, s.run_cap - len(trials))
-        number = len(trials)
-        rng = np.random.default_rng([s.seed, number])
-        suggestions = s.optimizer.ask(s.space, trials, n, rng)
+            n = min(n, s.run_cap - number)
+        suggestions = self.suggest(number, n)
         if not suggestions:
             self.exhausted = True
             return
@@ -133,10 +225,11 @@ class Runner:
     def loop(self) -> None:
         self.recover()
         while True:
-            if self.broken and not self.in_flight:  # a worker died: start a fresh pool
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool, self.owned = make_executor(self.n_jobs, self.executor)
-                self.broken = False
+            if self.lease.lost:
+                raise StorageError("another coordinator took over the study's lease; this run "
+                                   "stops (its events so far are kept)")
+            if self.broken and not self.in_flight:  # a worker died: blame it, start a fresh pool
+                self.replace_pool()
             while len(self.in_flight) < self.n_jobs and not self.broken:
                 if not self.queue:
                     if not self.may_create():
@@ -147,8 +240,18 @@ class Runner:
                 task = self.queue.popleft()
                 if task.number in self.finished:
                     continue
-                self.in_flight[self.pool.submit(run_task, task)] = task
+                try:
+                    future = self.pool.submit(run_task, task)
+                except BrokenProcessPool:  # a worker died before we collected its future
+                    if not self.owned:
+                        raise
+                    self.queue.appendleft(task)  # never started: run it on the new pool
+                    self.broken = True
+                    break
+                self.in_flight[future] = task
             if not self.in_flight:
+                if self.broken:
+                    continue
                 return
             done, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
             for future in done:
@@ -159,40 +262,91 @@ class Runner:
             outcome: TaskOutcome = future.result()
         except StorageError:  # the storage failed (not the worker): stop, keep what is recorded
             raise
-        except Exception as exc:  # the worker itself died (killed, out of memory)
+        except BrokenProcessPool:
+            if not self.owned:
+                raise
+            self.broken = True  # which worker died is known once the pool is down
+            self.orphans.append(task)
+            return
+        except Exception as exc:  # the worker itself failed (its result could not come back)
             outcome = TaskOutcome(number=task.number, fold=task.fold_index, state=TrialState.FAILED,
                                   metrics={}, error=f"worker died: {type(exc).__name__}: {exc}",
                                   duration=0.0)
-            try:
-                record_outcome(task, outcome)
-            except DuplicateEventError:  # the worker recorded its result before dying: trust the log
-                recorded = {f.fold: f for f in self.study._replay.trial(task.number).folds}
-                outcome = attrs.evolve(outcome, state=recorded[task.fold_index].state)
-            if isinstance(exc, BrokenProcessPool):
-                if not self.owned:
-                    raise
-                self.broken = True
-        if outcome.number in self.finished:
-            return
-        if folds_settled(self.study._replay.trial(outcome.number), len(self.folds)):
-            self.finish(outcome.number)
+            self.record(task, outcome)
+        self.settle(outcome.number)
+
+    def record(self, task: Task, outcome: TaskOutcome) -> None:
+        try:
+            record_outcome(task, outcome)
+        except DuplicateEventError:  # the worker recorded its result before dying: trust the log
+            pass
+
+    def settle(self, number: int) -> None:
+        if number not in self.finished \
+                and folds_settled(self.study._replay.trial(number), len(self.folds)):
+            self.finish(number)
+
+    def replace_pool(self) -> None:
+        """After a worker died: fail (or retry) its task, run the others again, new pool."""
+        self.pool.shutdown(wait=True, cancel_futures=True)  # every old worker has ended
+        board = getattr(self.pool, "hpstudy_board", None)
+        culprits = board.culprits() if board is not None else None
+        orphans, self.orphans = self.orphans, []
+        replay = self.study._replay
+        rerun: dict[int, list[Task]] = {}
+        for task in orphans:
+            key = (task.number, task.fold_index)
+            if task.fold_index in {f.fold for f in replay.trial(task.number).folds}:
+                self.settle(task.number)  # recorded before the pool broke: keep it
+                continue
+            if culprits is None or key in culprits:
+                self.attempts[key] = self.attempts.get(key, 0) + 1
+                if self.attempts[key] > self.max_retries:
+                    self.record(task, TaskOutcome(
+                        number=task.number, fold=task.fold_index, state=TrialState.FAILED,
+                        metrics={}, duration=0.0,
+                        error=f"{WORKER_DIED}; {self.attempts[key]} attempt(s)"))
+                    self.settle(task.number)
+                    continue
+            rerun.setdefault(task.number, []).append(task)
+        for number, tasks in sorted(rerun.items(), reverse=True):
+            if number in self.finished:
+                continue
+            # drop the killed attempt's reports and decisions; run the folds again, first
+            self.study.storage.append(EventKind.TRIAL_RESTARTED, number, {"worker_died": True})
+            self.queue.extendleft(reversed(tasks))
+        self.pool, self.owned = make_executor(self.n_jobs, self.executor)
+        self.broken = False
 
     def finish(self, number: int) -> None:
         """Append the trial's final state, computed from its folds."""
-        trial = self.study._replay.trial(number)
-        state, value, metrics, error = summarize_folds(trial, self.study.metric)
-        self.study.storage.append(EventKind.TRIAL_FINISHED, number, {
+        s = self.study
+        trial = s._replay.trial(number)
+        state, value, metrics, error = summarize_folds(trial, s.metric)
+        s.storage.append(EventKind.TRIAL_FINISHED, number, {
             "state": state.value, "value": value, "metrics": metrics, "error": error})
         self.finished.add(number)
         self.queue = deque(t for t in self.queue if t.number != number)
+        if state is TrialState.COMPLETE and value is not None \
+                and (self.best is None or s.goal.better(value, self.best)):
+            self.best = value
         if self.bar is not None and not self.bar.disable:
             self.bar.update(1)
-            best = self.study.trials.best()
-            if best is not None:
-                self.bar.set_postfix({self.study.metric: f"{best.value:.4g}"}, refresh=False)
+            if self.best is not None:
+                self.bar.set_postfix({s.metric: f"{self.best:.4g}"}, refresh=False)
+            if sys.stderr.isatty():
+                return
+        if logger.isEnabledFor(logging.INFO):
+            from hpstudy.report import progress_line
+
+            logger.info(progress_line(s._replay.trial(number), self.best,
+                                      time.monotonic() - self.started, metric=s.metric))
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-        if self.owned:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        try:
+            if self.bar is not None:
+                self.bar.close()
+            if self.owned:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+        finally:
+            self.lease.release()
