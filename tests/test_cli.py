@@ -38,8 +38,8 @@ def test_run_status_export_resume(tmp_path, sweep, capsys):
     assert "6 trials of 6 planned" in capsys.readouterr().out
     assert main(["status", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "complete 6" in out and "best: trial" in out
-    assert main(["resume", str(db), "--trials", "9"]) == 0
+    assert "6 complete" in out and "top 5 trials:" in out
+    assert main(["resume", str(db), "--trials", "9", "--objective", "tests._objectives:quadratic"]) == 0
     capsys.readouterr()
     assert main(["export", str(db), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -102,7 +102,8 @@ def test_status_works_while_a_study_runs(tmp_path, sweep):
                 out = subprocess.run([sys.executable, "-m", "hpstudy.cli", "status", str(db)],
                                      cwd=ROOT, env=env, capture_output=True, text=True)
                 assert out.returncode == 0, out.stderr
-                if "running 1" in out.stdout:
+                if "1 running" in out.stdout:
+                    assert f"coordinator: study is being run by PID {proc.pid}" in out.stdout
                     seen_running = True
                     break
             time.sleep(0.2)
@@ -179,8 +180,30 @@ def test_status_after_resume_with_more_trials(tmp_path, sweep, capsys) -> None:
     assert main(["run", str(sweep), "--objective", "tests._objectives:quadratic",
                  "--storage", str(db), "--trials", "5"]) == 0
     assert "5 trials of 5 planned" in capsys.readouterr().out
-    assert main(["resume", str(db), "--trials", "8"]) == 0
+    assert main(["resume", str(db), "--trials", "8", "--trust-stored-objective"]) == 0
     assert "8 trials of 8 planned" in capsys.readouterr().out
     assert main(["status", str(db)]) == 0
     out = capsys.readouterr().out
     assert "8 trials" in out and "of 5 planned" not in out
+
+
+def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
+    import signal
+    import time
+
+    db = tmp_path / "killed.db"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HPSTUDY_TEST_SLEEP="0.5")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hpstudy", "run", str(sweep), "--objective",
+         "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "50"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not db.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    out = subprocess.run([sys.executable, "-m", "hpstudy", "status", str(db)], cwd=ROOT,
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert f"coordinator: PID {proc.pid} on" in out.stdout and "is gone" in out.stdout

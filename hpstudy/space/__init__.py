@@ -9,6 +9,7 @@ with its CDF (``to_unit``) and back with its inverse CDF (``from_unit``), so an
 optimizer can model every space as the unit cube.
 """
 
+from hpstudy.space._categorical import MAX_VALUES
 from hpstudy.space._search_space import (
     Beta,
     Categorical,
@@ -28,6 +29,7 @@ __all__ = [
     "Dimension",
     "Integer",
     "LogNormal",
+    "MAX_VALUES",
     "Normal",
     "Real",
     "SearchSpace",

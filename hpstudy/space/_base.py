@@ -22,8 +22,8 @@ from hpstudy._validation import (
 from hpstudy._validation import check_int as shared_check_int
 from hpstudy.errors import ConfigError
 
-__all__ = ["EPS", "MAX_GRID", "MAX_INT", "Dimension", "check_exact_int", "check_finite_value",
-           "is_number", "plain", "short"]
+__all__ = ["EPS", "MAX_GRID", "MAX_INT", "MAX_VALUE_DEPTH", "Dimension", "check_exact_int",
+           "check_finite_value", "check_storable", "is_number", "plain", "short", "value_key"]
 
 #: Unit-cube values are clipped into ``[EPS, 1 - EPS]`` before an unbounded ppf.
 EPS = 1e-12
@@ -114,6 +114,110 @@ def same_value(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:  # noqa: BLE001 (an exotic __eq__ is a mismatch, not a crash)
         return False
+
+
+#: The deepest nesting of lists and mappings in one value.
+MAX_VALUE_DEPTH = 32
+
+_STORABLE_HINT = ("must be a JSON value (null, true/false, a finite number, a string, or a list "
+                  "or mapping of these) so the study file can store it")
+
+
+def check_storable(value: Any, name: str) -> None:
+    """Refuse a value the study file cannot store and read back as the same value.
+
+    Allowed: None, bool, int, finite float, str, and lists and string-keyed
+    mappings of these (at most :data:`MAX_VALUE_DEPTH` levels). A YAML date or
+    ``!!binary`` value, infinity, a tuple or an object is refused.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``name`` and the rule.
+    """
+    stack: list[tuple[Any, str, int]] = [(value, name, 0)]
+    while stack:
+        v, where, depth = stack.pop()
+        v = plain(v)
+        if v is None or isinstance(v, (bool, str)) or type(v) is int:
+            continue
+        if type(v) is float:
+            if not math.isfinite(v):
+                raise ConfigError(f"{where}: must be a finite number (got {v!r}): the study "
+                                  f"file stores JSON, which has no {v!r}")
+            continue
+        if depth >= MAX_VALUE_DEPTH and isinstance(v, (list, dict)):
+            raise ConfigError(f"{where}: nested deeper than {MAX_VALUE_DEPTH} levels")
+        if type(v) is list:
+            stack.extend((x, f"{where}[{i}]", depth + 1) for i, x in enumerate(v))
+            continue
+        if type(v) is dict:
+            for k, x in v.items():
+                if not isinstance(k, str):
+                    raise ConfigError(f"{where}: mapping keys must be strings (got {short(k)})")
+                stack.append((x, f"{where}.{k}", depth + 1))
+            continue
+        hint = {"date": "; quote it in a YAML file to keep it a string",
+                "datetime": "; quote it in a YAML file to keep it a string",
+                "bytes": "; binary data (YAML !!binary) cannot be stored",
+                "tuple": "; use a list"}.get(type(v).__name__, "")
+        raise ConfigError(f"{where}: {_STORABLE_HINT} (got {type(v).__name__} {short(v)}){hint}")
+
+
+class _Container:
+    """Tags a list or mapping inside a :func:`value_key` (no user value is one)."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is _Container and other.kind == self.kind
+
+    def __hash__(self) -> int:
+        return hash(("_Container", self.kind))
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return (_Container, (self.kind,))
+
+
+_LIST, _DICT = _Container("list"), _Container("dict")
+
+
+def _inner_key(v: Any, depth: int) -> Any:
+    """Python equality made hashable for the items of a container (``True == 1`` there)."""
+    if depth > MAX_VALUE_DEPTH:
+        raise TypeError("too deep")
+    if type(v) is list:
+        return (_LIST, tuple(_inner_key(x, depth + 1) for x in v))
+    if type(v) is dict:
+        return (_DICT, frozenset((k, _inner_key(x, depth + 1)) for k, x in v.items()))
+    if isinstance(v, (tuple, set, frozenset, _Container)):
+        raise TypeError("no key")  # could collide with a converted container
+    hash(v)
+    return v
+
+
+def value_key(value: Any) -> Any:
+    """A hashable key with ``value_key(a) == value_key(b)`` exactly when ``same_value(a, b)``.
+
+    None when the value has no such key (an unhashable or exotic object): then
+    compare with :func:`same_value` one by one.
+    """
+    v = plain(value)
+    if isinstance(v, bool):
+        return ("bool", v)
+    if is_number(v):
+        return ("number", v)
+    if v is None or type(v) is str:
+        return ("scalar", v)
+    if type(v) in (list, dict):
+        try:
+            return ("container", _inner_key(v, 0))
+        except TypeError:
+            return None
+    return None
 
 
 class Dimension:

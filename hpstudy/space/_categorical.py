@@ -19,14 +19,61 @@ from hpstudy.space._base import (
     check_n,
     check_positive,
     check_rng,
+    check_storable,
     is_number,
     plain,
     same_value,
     short,
     unit_array,
+    value_key,
 )
 
-__all__ = ["Categorical"]
+__all__ = ["MAX_VALUES", "Categorical"]
+
+#: The most entries one categorical parameter may list (a sweep file's ``values``).
+MAX_VALUES = 100_000
+
+
+class _Lookup:
+    """Index of distinct values by :func:`value_key`: linear-time de-duplication.
+
+    Values without a key (exotic objects) are compared one by one with
+    :func:`same_value`, as before.
+    """
+
+    __slots__ = ("keyed", "loose", "values")
+
+    def __init__(self) -> None:
+        self.values: list = []
+        self.keyed: dict[Any, int] = {}
+        self.loose: list[int] = []  # indices of values without a key
+
+    def find(self, value: Any, key: Any = None) -> int:
+        """The index of ``value`` (whose :func:`value_key` is ``key`` when given), or -1."""
+        if key is None:
+            key = value_key(value)
+        if key is not None:
+            i = self.keyed.get(key, -1)
+            if i >= 0 or not self.loose:
+                return i
+            candidates: Sequence[int] = self.loose
+        else:
+            candidates = range(len(self.values))
+        return next((i for i in candidates if same_value(self.values[i], value)), -1)
+
+    def add(self, value: Any) -> int:
+        """The index of ``value``, appended first when new."""
+        key = value_key(value)
+        i = self.find(value, key)
+        if i < 0:
+            i = len(self.values)
+            self.values.append(value)
+            if key is None:
+                self.loose.append(i)
+            else:
+                self.keyed[key] = i
+        return i
+
 
 def _same_seq(a: Sequence[Any], b: Sequence[Any]) -> bool:
     return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
@@ -92,25 +139,27 @@ class Categorical(Dimension):
     ordered: bool | None = attrs.field(default=None, kw_only=True)
     entries: tuple = attrs.field(init=False, default=())
     entry_probabilities: tuple | None = attrs.field(init=False, default=None)
+    _lookup: _Lookup | None = attrs.field(init=False, default=None, repr=False)
+    _slots: tuple = attrs.field(init=False, default=(), repr=False)
     kind: ClassVar[str] = "categorical"
 
     def __attrs_post_init__(self) -> None:
         values = self.values
         if isinstance(values, (str, bytes, dict)) or not isinstance(values, (Sequence, np.ndarray)):
             raise ConfigError(f"values: must be a list (got {type(values).__name__})")
+        if len(values) > MAX_VALUES:
+            raise ConfigError(f"values: at most {MAX_VALUES:,} entries (got {len(values):,})")
         entries = [plain(v) for v in values]
         if not entries:
             raise ConfigError("values: must not be empty")
-        distinct: list = []
+        seen = _Lookup()
         slot: list[int] = []  # entry i is distinct[slot[i]]
         for i, v in enumerate(entries):
             if isinstance(v, float) and math.isnan(v):
                 raise ConfigError(f"values[{i}]: must not be NaN")
-            j = _index(tuple(distinct), v)
-            if j < 0:
-                j = len(distinct)
-                distinct.append(v)
-            slot.append(j)
+            check_storable(v, f"values[{i}]")
+            slot.append(seen.add(v))
+        distinct = seen.values
         given = self.probabilities
         probs: list[float] | None = None
         weights: list[float] | None = None
@@ -130,7 +179,10 @@ class Categorical(Dimension):
             for j, p in zip(slot, probs, strict=True):
                 weights[j] += p
         elif len(distinct) < len(entries):
-            weights = [slot.count(j) / len(entries) for j in range(len(distinct))]
+            weights = [0.0] * len(distinct)
+            for j in slot:
+                weights[j] += 1.0
+            weights = [w / len(entries) for w in weights]
         ordered = self.ordered
         if ordered is not None:
             ordered = check_bool(ordered, "ordered")
@@ -139,6 +191,15 @@ class Categorical(Dimension):
             order = sorted(range(len(distinct)), key=lambda i: distinct[i])
             distinct = [distinct[i] for i in order]
             weights = None if weights is None else [weights[i] for i in order]
+            rank = [0] * len(order)
+            for new, old in enumerate(order):
+                rank[old] = new
+            slot = [rank[j] for j in slot]
+            seen = _Lookup()
+            for v in distinct:
+                seen.add(v)
+        object.__setattr__(self, "_lookup", seen)
+        object.__setattr__(self, "_slots", tuple(slot))
         object.__setattr__(self, "values", tuple(distinct))
         object.__setattr__(self, "probabilities", None if weights is None else tuple(weights))
         object.__setattr__(self, "ordered", ordered)
@@ -190,7 +251,8 @@ class Categorical(Dimension):
         ConfigError
             If the value is not one of the values.
         """
-        i = _index(self.values, plain(value))
+        lookup = self._lookup
+        i = _index(self.values, plain(value)) if lookup is None else lookup.find(plain(value))
         if i < 0:
             raise ConfigError(f"{name}: must be one of {short(list(self.values))} "
                               f"(got {short(value)})")
@@ -238,7 +300,7 @@ class Categorical(Dimension):
             idx = rng.integers(0, k, size=n)
         elif self.entry_probabilities is None:  # repeats: draw an entry
             entry = rng.integers(0, len(self.entries), size=n)
-            return [self.values[self.index(self.entries[i])] for i in entry]
+            return [self.values[self._slots[i]] for i in entry]
         else:
             p = np.asarray(self.probabilities, dtype=float)
             idx = rng.choice(k, size=n, p=p / p.sum())
@@ -283,11 +345,8 @@ class Categorical(Dimension):
         -------
         list
         """
-        out: list = []
-        for v in self.entries:
-            if _index(tuple(out), v) < 0:
-                out.append(v)
-        return [self.values[self.index(v)] for v in out]
+        firsts = dict.fromkeys(self._slots)  # distinct indices in order of first entry
+        return [self.values[j] for j in firsts]
 
     @property
     def is_continuous(self) -> bool:

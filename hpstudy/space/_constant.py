@@ -17,6 +17,7 @@ from hpstudy.space._base import (
     Dimension,
     check_n,
     check_rng,
+    check_storable,
     plain,
     same_value,
     short,
@@ -48,6 +49,7 @@ class Constant(Dimension):
         value = plain(self.value)
         if isinstance(value, float) and math.isnan(value):
             raise ConfigError("value: must not be NaN")
+        check_storable(value, "value")
         object.__setattr__(self, "value", value)
 
     def __eq__(self, other: object) -> bool:

@@ -18,9 +18,11 @@ from hpstudy._validation import check_exact_int, check_finite_value, is_number, 
 from hpstudy.errors import ConfigError, did_you_mean
 from hpstudy.space import Beta, Categorical, Constant, Dimension, Integer, LogNormal, Normal, Real
 
-__all__ = ["DISTRIBUTIONS", "SweepDeprecationWarning", "parse_parameters"]
+__all__ = ["DISTRIBUTIONS", "MAX_PARAMETERS", "SweepDeprecationWarning", "parse_parameters"]
 
 MAX_DEPTH = 32
+#: The most parameters (group members included) one sweep may hold.
+MAX_PARAMETERS = 10_000
 _SIMPLE = re.compile(r"[A-Za-z0-9_.-]{1,60}")
 
 # distribution -> (required keys, optional keys with their W&B defaults)
@@ -90,10 +92,10 @@ def parse_parameters(d: Any, path: str = "parameters") -> dict[str, Any]:
     ConfigError
         Naming the key path and the rule.
     """
-    return _parse_into(d, path, depth=0)
+    return _parse_into(d, path, depth=0, count=[0])
 
 
-def _parse_into(d: Any, path: str, depth: int) -> dict[str, Any]:
+def _parse_into(d: Any, path: str, depth: int, count: list[int]) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise ConfigError(f"{path}: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(d, Mapping):
@@ -102,6 +104,10 @@ def _parse_into(d: Any, path: str, depth: int) -> dict[str, Any]:
     if not d:
         raise ConfigError(f"{path}: must hold at least one parameter")
     out: dict[str, Any] = {}
+    count[0] += len(d)
+    if count[0] > MAX_PARAMETERS:
+        raise ConfigError(f"{path}: a sweep may hold at most {MAX_PARAMETERS:,} parameters "
+                          f"(got more)")
     for name, spec in d.items():
         if not isinstance(name, str) or not name.strip() or any(not p for p in name.split(".")):
             raise ConfigError(f"{path}: parameter names must be non-empty strings without "
@@ -112,7 +118,7 @@ def _parse_into(d: Any, path: str, depth: int) -> dict[str, Any]:
             if extra:
                 raise ConfigError(f"{where}.{_keyname(extra[0])}: unknown key next to "
                                   f"'parameters' (a group holds only 'parameters')")
-            out[name] = _parse_into(spec["parameters"], f"{where}.parameters", depth + 1)
+            out[name] = _parse_into(spec["parameters"], f"{where}.parameters", depth + 1, count)
         else:
             out[name] = parse_parameter(spec, where)
     return out

@@ -19,7 +19,7 @@ from hpstudy.trials import Goal
 __all__ = ["EarlyTerminate", "Metric", "parse_early_terminate"]
 
 _METRIC_KEYS = ("name", "goal", "target", "impute", "impute_while_running")
-_HYPERBAND_KEYS = ("type", "min_iter", "max_iter", "s", "eta", "strict")
+_HYPERBAND_KEYS = ("type", "min_iter", "max_iter", "s", "eta", "strict", "folds", "noise")
 
 
 def _opt_str(value: Any, name: str, choices: tuple[str, ...]) -> str | None:
@@ -152,6 +152,12 @@ class EarlyTerminate:
         Bracket multiplier (> 1).
     strict : bool, default True
         Judge the value at the bracket, not the best so far (the engine's default).
+    folds : {"mean", "first", "each"}, optional
+        hpstudy extension: how a trial evaluated on several folds is judged
+        (None: the default, ``mean``; see :doc:`/early_stopping`).
+    noise : dict, optional
+        hpstudy extension: ``{n: 300}`` or ``{se: fold}``, no stop within one
+        standard error of the bracket's threshold.
 
     Either ``min_iter`` or both ``max_iter`` and ``s`` must be given (W&B's rule).
     """
@@ -162,6 +168,8 @@ class EarlyTerminate:
     s: int | None = None
     eta: float = 3
     strict: bool = True
+    folds: str | None = None
+    noise: dict[str, Any] | None = attrs.field(default=None, hash=False)
 
     def __attrs_post_init__(self) -> None:
         if self.type != "hyperband":
@@ -186,6 +194,14 @@ class EarlyTerminate:
         if self.min_iter is None and (self.max_iter is None or self.s is None):
             raise ConfigError("early_terminate: needs min_iter, or both max_iter and s "
                               "(W&B's hyperband rule)")
+        if self.folds is not None and self.folds not in ("mean", "first", "each"):
+            raise ConfigError(f"early_terminate.folds: must be one of mean, first, each "
+                              f"(got {short(self.folds)})")
+        if self.noise is not None:
+            if not isinstance(self.noise, Mapping):
+                raise ConfigError(f"early_terminate.noise: must be a mapping such as {{n: 300}} "
+                                  f"or {{se: fold}} (got {short(self.noise)})")
+            object.__setattr__(self, "noise", {str(k): plain(v) for k, v in self.noise.items()})
 
     def to_dict(self) -> dict[str, Any]:
         """The W&B mapping (unset keys left out).
