@@ -169,7 +169,7 @@ class SQLiteStorage:
         if conn is None or local.pid != os.getpid():  # never share a connection across fork
             try:
                 conn = self._connect()
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StorageError(f"storage {self.path!r}: cannot open as an hpstudy database ({exc})") from exc
             local.conn, local.pid = conn, os.getpid()
         return conn
@@ -199,13 +199,13 @@ class SQLiteStorage:
             return False
         try:
             return bool(self._db.execute("SELECT 1 FROM meta WHERE key='study'").fetchone())
-        except sqlite3.DatabaseError:
+        except (sqlite3.DatabaseError, UnicodeDecodeError):
             return False
 
     def _stored_meta(self) -> dict[str, Any] | None:
         try:
             row = self._db.execute("SELECT value FROM meta WHERE key='study'").fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             if "no such table" in str(exc):
                 raise StorageError(f"storage {self.path!r}: holds no hpstudy study") from exc
             raise StorageError(f"storage {self.path!r}: {exc}") from exc
@@ -226,7 +226,7 @@ class SQLiteStorage:
         if not self.read_only:
             try:
                 self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('study', ?)", (text,))
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StorageError(f"storage {self.path!r}: {exc}") from exc
         stored = self._stored_meta()
         if stored is None:
@@ -261,7 +261,7 @@ class SQLiteStorage:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot update annotations ({exc})") from exc
         return annotations
 
@@ -277,7 +277,7 @@ class SQLiteStorage:
         self._writable("take the lease")
         try:
             lease, previous = _lease.acquire(self._db, n_jobs=n_jobs, in_process=in_process)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot take the lease ({exc})") from exc
         self.epoch = lease.epoch
         return lease, previous
@@ -288,7 +288,7 @@ class SQLiteStorage:
             return False
         try:
             ours = _lease.renew(self._db, self.epoch)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot renew the lease ({exc})") from exc
         self.checkpoint()
         return ours
@@ -299,14 +299,14 @@ class SQLiteStorage:
             return
         try:
             _lease.release(self._db, self.epoch)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot release the lease ({exc})") from exc
 
     def lease(self) -> _lease.Lease | None:
         """The lease recorded in the file (fresh or stale), or None."""
         try:
             return _lease.read_lease(self._db)
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             if "no such table" in str(exc):
                 return None
             raise StorageError(f"storage {self.path!r}: {exc}") from exc
@@ -325,7 +325,7 @@ class SQLiteStorage:
             )
         except sqlite3.IntegrityError as exc:
             raise DuplicateEventError(f"duplicate event refused: {kind.value} for trial {number}") from exc
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot append ({exc})") from exc
         if cur.lastrowid is None:  # pragma: no cover (an INSERT always sets it)
             raise StorageError(f"storage {self.path!r}: the append got no row id")
@@ -341,7 +341,7 @@ class SQLiteStorage:
             return 0
         try:
             self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.DatabaseError:  # busy: the next one will do
+        except (sqlite3.DatabaseError, UnicodeDecodeError):  # busy: the next one will do
             pass
         try:
             size = os.path.getsize(self.path + "-wal")
@@ -362,7 +362,7 @@ class SQLiteStorage:
                 f"SELECT id, kind, number, payload, time{epoch} FROM events WHERE id > ? ORDER BY id",
                 (int(after),),
             ).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
         out = []
         for r in rows:
@@ -381,6 +381,6 @@ class SQLiteStorage:
         """SQLite's ``PRAGMA quick_check``: [] when the file is sound, else its complaints."""
         try:
             rows = [r[0] for r in self._db.execute("PRAGMA quick_check").fetchall()]
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             return [str(exc)]
         return [] if rows == ["ok"] else rows

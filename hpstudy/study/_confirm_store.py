@@ -78,7 +78,7 @@ class ConfirmStorage:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.executescript(_SCHEMA)
-            except sqlite3.DatabaseError as exc:
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StorageError(f"storage {self.path!r}: cannot open as an hpstudy "
                                    f"database ({exc})") from exc
             local.conn, local.pid = conn, os.getpid()
@@ -105,7 +105,7 @@ class ConfirmStorage:
                              (CONFIRM_KEY, text))
             row = self._db.execute("SELECT value FROM meta WHERE key=?",
                                    (CONFIRM_KEY,)).fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: {exc}") from exc
         return json.loads(row[0])
 
@@ -116,7 +116,7 @@ class ConfirmStorage:
         try:
             row = self._db.execute("SELECT value FROM meta WHERE key=?",
                                    (CONFIRM_KEY,)).fetchone()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: {exc}") from exc
         if row is None:
             raise StorageError(f"storage {self.path!r}: holds no confirm phase "
@@ -135,7 +135,7 @@ class ConfirmStorage:
         except sqlite3.IntegrityError as exc:
             raise DuplicateEventError(f"duplicate event refused: {kind.value} for trial "
                                       f"{number}") from exc
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot append ({exc})") from exc
         return int(cur.lastrowid or 0)
 
@@ -144,7 +144,7 @@ class ConfirmStorage:
             rows = self._db.execute(
                 "SELECT id, kind, number, payload, time FROM confirm_events WHERE id > ? "
                 "ORDER BY id", (int(after),)).fetchall()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
         return [Event(id=r[0], kind=EventKind(r[1]), number=r[2], payload=json.loads(r[3]),
                       time=r[4]) for r in rows]
