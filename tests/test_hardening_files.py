@@ -79,4 +79,4 @@ def test_a_table_name_that_is_not_utf8_is_a_storage_error(pristine, tmp_path):
     conn.commit()
     conn.close()
     with pytest.raises(StorageError):
-        hpstudy.Study.load(path).trials
+        _ = hpstudy.Study.load(path).trials
