@@ -117,3 +117,21 @@ def test_resume_does_not_run_the_folds_an_uninterrupted_run_drops(how):
 
     assert folds_of(resumed) == folds_of(uninterrupted)
     assert not any(e.kind is EventKind.TRIAL_RESTARTED for e in storage.read())
+
+
+def test_a_study_on_folds_loads_for_reading_without_its_folds(tmp_path):
+    """Reading and analysing need no folds object; running more trials asks for it."""
+    from hpstudy import ConfigError, evaluation
+
+    folds = evaluation.kfold(20, n_splits=4, seed=0)
+    space = hpstudy.SearchSpace({"x": hpstudy.Real(0.0, 1.0)})
+    Study(space, folds=folds, storage=tmp_path / "f.db", seed=0).run(
+        lambda p, ctx: p["x"] + 0.01 * ctx.fold.index, n_trials=3, progress=False)
+    loaded = Study.load(tmp_path / "f.db")
+    assert len(loaded.trials) == 3 and all(len(t.folds) == 4 for t in loaded.trials)
+    assert loaded.folds.fingerprint() == folds.fingerprint() and len(loaded.folds) == 4
+    with pytest.raises(ConfigError, match="pass the same folds to run more trials"):
+        loaded.run(lambda p, ctx: p["x"], n_trials=1)
+    assert len(Study.load(tmp_path / "f.db").trials) == 3  # nothing was written
+    again = Study.load(tmp_path / "f.db", folds=folds)
+    assert len(again.run(lambda p, ctx: p["x"], n_trials=1, progress=False)) == 4

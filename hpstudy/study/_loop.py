@@ -140,8 +140,8 @@ class Study:
         storage : str or Storage
             The study's SQLite file (or storage object).
         folds : hpstudy.evaluation.Folds, optional
-            Required when the study was run on folds: the same folds (checked
-            by fingerprint).
+            The folds the study was run on (checked by fingerprint). Not needed to
+            read or analyse its trials; :meth:`run` asks for them.
         optimizer, stopper : optional
             Required when the study used objects hpstudy cannot rebuild by name.
             A user-defined stopper is stored by its class only: without it the
@@ -224,6 +224,8 @@ class Study:
         max_retries = check_int("max_retries", max_retries, minimum=0)
         if isinstance(self.stopper, meta_mod.MissingStopper):
             raise self.stopper.error()
+        if isinstance(self.folds, meta_mod.StoredFolds):
+            raise self.folds.error()
         width = plan_parallelism(n_jobs, executor, storage=self.storage, objective=objective,
                                  stopper=self.stopper)
         runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries)

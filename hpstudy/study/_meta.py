@@ -125,6 +125,38 @@ class MissingStopper:
         raise self.error()
 
 
+class StoredFolds:
+    """Stands for the folds a stored study was run on, when it is loaded without them.
+
+    Its trials can be read and analysed (the folds' description and fingerprint are
+    stored); running more trials raises :class:`~hpstudy.ConfigError` until the same
+    folds are passed again (``Study.load(path, folds=...)``, checked by fingerprint).
+    """
+
+    def __init__(self, stored: dict[str, Any]) -> None:
+        self._stored = stored
+
+    def describe(self) -> dict:
+        return self._stored["describe"]
+
+    def fingerprint(self) -> str:
+        return self._stored["fingerprint"]
+
+    def __len__(self) -> int:
+        return int(self._stored["describe"].get("n_tasks", 1))
+
+    def error(self) -> ConfigError:
+        return ConfigError("folds: the study was evaluated on folds that were not passed to "
+                           "Study.load; pass the same folds to run more trials "
+                           "(Study.load(path, folds=...))")
+
+    def __getitem__(self, index: Any) -> Any:
+        raise self.error()
+
+    def __iter__(self) -> Any:
+        raise self.error()
+
+
 def early_terminate_dict(value: Any) -> dict | None:
     """A sweep's ``early_terminate`` (record or mapping) as a plain dict."""
     if value is None:
@@ -153,8 +185,7 @@ def preflight(study: Study) -> None:
 
     folds = study.folds
     if folds is not None and not (callable(getattr(folds, "describe", None))
-                                  and callable(getattr(folds, "fingerprint", None))
-                                  and hasattr(folds, "__len__")):
+                                  and callable(getattr(folds, "fingerprint", None))):
         raise ConfigError(f"folds: must be hpstudy Folds (from hpstudy.evaluation) or None "
                           f"(got {type(folds).__name__})")
     try:
@@ -225,8 +256,7 @@ def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
             raise ConfigError(f"optimizer: the study used {stored_optimizer[7:]}; pass it to load()")
         optimizer = stored_optimizer
     if meta.get("folds") is not None and folds is None:
-        desc = meta["folds"]["describe"]
-        raise ConfigError(f"folds: the study was evaluated on folds ({desc}); pass the same folds")
+        folds = StoredFolds(meta["folds"])  # reading works; run() asks for the folds
     if stopper is None:
         stored_stopper = _stored_stopper(meta)
         if isinstance(stored_stopper, dict) and stored_stopper.get("type") == "custom":
