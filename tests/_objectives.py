@@ -197,3 +197,9 @@ def kills_coordinator(params, ctx):
     if ctx.trial_number == 2:
         os._exit(9)
     return params["x"]
+
+
+def saves_artifact(params, ctx):
+    """Writes its x into ctx.artifact_dir/model.txt and returns x (a 'model' to find again)."""
+    (ctx.artifact_dir / "model.txt").write_text(repr(params["x"]))
+    return params["x"]

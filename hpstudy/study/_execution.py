@@ -58,6 +58,7 @@ class Task:
     metric: str
     goal: Goal
     study_id: str | None = None
+    artifacts_root: str | None = None
 
     @property
     def fold_index(self) -> int:
@@ -126,7 +127,8 @@ def run_task(task: Task) -> TaskOutcome:
     """Run one task: call the objective, record the fold's result in storage, return it."""
     ctx = TrialContext(trial_number=task.number, seed=task.seed, fold=task.fold,
                        params=dict(task.params), storage=task.storage, stopper=task.stopper,
-                       metric=task.metric, goal=task.goal, study_id=task.study_id)
+                       metric=task.metric, goal=task.goal, study_id=task.study_id,
+                       artifacts_root=task.artifacts_root)
     start = time.perf_counter()
     state, metrics, error = TrialState.COMPLETE, {}, None
     _board_mark(_RUNNING, task)

@@ -8,6 +8,7 @@ import logging
 import os
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hpstudy._validation import check_int, check_real
@@ -17,7 +18,7 @@ from hpstudy.storage import Replay, Storage, open_storage, replay_of
 from hpstudy.study import _meta as meta_mod
 from hpstudy.study._execution import plan_parallelism
 from hpstudy.study._runner import Runner
-from hpstudy.trials import Goal, Trial, Trials
+from hpstudy.trials import Goal, Trial, Trials, TrialState
 
 __all__ = ["Study"]
 
@@ -168,7 +169,8 @@ class Study:
     # ----------------------------------------------------------------- running
     def run(self, objective: Objective, n_trials: int | None = None, *, n_jobs: int | None = None,
             timeout: float | None = None, executor: cf.Executor | None = None,
-            progress: bool | None = None, max_retries: int = 0) -> Trials:
+            progress: bool | None = None, max_retries: int = 0,
+            keep_artifacts: int | None = None) -> Trials:
         """Run trials until the budget, the run cap, the target or the optimizer ends.
 
         Trials left RUNNING by a crash are run again first, with their parameters
@@ -198,6 +200,9 @@ class Study:
         progress : bool, optional
             Show a progress bar; None shows it only on a terminal. Without a bar,
             each finished trial is logged (logger ``hpstudy.study``, level INFO).
+        keep_artifacts : int, optional
+            Keep the artifact folders (``ctx.artifact_dir``) of the ``k`` best complete
+            trials only: the others are deleted as trials finish. Default: keep all.
         max_retries : int
             How many times a task whose worker process died (killed, out of
             memory) is run again before its trial is recorded FAILED. The other
@@ -222,13 +227,16 @@ class Study:
         if timeout is not None:
             timeout = check_real("timeout", timeout, minimum=0.0)
         max_retries = check_int("max_retries", max_retries, minimum=0)
+        if keep_artifacts is not None:
+            keep_artifacts = check_int("keep_artifacts", keep_artifacts, minimum=0)
         if isinstance(self.stopper, meta_mod.MissingStopper):
             raise self.stopper.error()
         if isinstance(self.folds, meta_mod.StoredFolds):
             raise self.folds.error()
         width = plan_parallelism(n_jobs, executor, storage=self.storage, objective=objective,
                                  stopper=self.stopper)
-        runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries)
+        runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries,
+                        keep_artifacts)
         try:
             runner.loop()
         except DuplicateEventError:
@@ -252,6 +260,34 @@ class Study:
             self._pruning_warned = True
             logging.getLogger("hpstudy.study").warning("%s", message)
             warnings.warn(message, UserWarning, stacklevel=3)
+
+    # ----------------------------------------------------------------- artifacts
+    def artifact_dir(self, number: int) -> Path | None:
+        """Trial ``number``'s artifact folder (what its ``ctx.artifact_dir`` held), or None
+        when it has none (nothing was written, or ``keep_artifacts`` deleted it)."""
+        from hpstudy.study._artifacts import artifacts_root, trial_dir
+
+        root = artifacts_root(self.storage)
+        if root is None:
+            return None
+        folder = trial_dir(root, check_int("number", number, minimum=0))
+        return folder if folder.is_dir() else None
+
+    def best_artifacts(self, k: int = 1) -> list[tuple[Trial, Path]]:
+        """The ``k`` best complete trials that kept artifacts, best first, with their folders
+        (like KerasTuner's ``get_best_models``: load what the objective saved there)."""
+        k = check_int("k", k, minimum=1)
+        ranked = sorted((t for t in self.trials
+                         if t.state is TrialState.COMPLETE and t.value is not None),
+                        key=lambda t: -self.goal.sign * t.value)  # type: ignore[operator]
+        out = []
+        for t in ranked:
+            folder = self.artifact_dir(t.number)
+            if folder is not None:
+                out.append((t, folder))
+                if len(out) == k:
+                    break
+        return out
 
     # ----------------------------------------------------------------- confirm
     def confirm(self, objective: Objective, top: int = 3, *, per_model: str | None = None,

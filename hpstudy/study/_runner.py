@@ -27,6 +27,7 @@ import numpy as np
 from hpstudy.errors import DuplicateEventError, StorageError
 from hpstudy.storage import EventKind, folds_settled, summarize_folds
 from hpstudy.study import _meta as meta_mod
+from hpstudy.study._artifacts import artifacts_root, keep_best
 from hpstudy.study._execution import Task, TaskOutcome, make_executor, record_outcome, run_task
 from hpstudy.trials import Trial, TrialState
 
@@ -94,10 +95,12 @@ class Runner:
 
     def __init__(self, study: Study, objective: Objective, n_jobs: int,
                  executor: cf.Executor | None, n_trials: int | None, timeout: float | None,
-                 progress: bool | None, max_retries: int = 0) -> None:
+                 progress: bool | None, max_retries: int = 0,
+                 keep_artifacts: int | None = None) -> None:
         # n_jobs: the tasks kept in flight (the pool's size, or the given executor's width)
         self.study, self.objective, self.n_jobs = study, objective, n_jobs
         self.executor, self.max_retries = executor, max_retries
+        self.keep_artifacts = keep_artifacts
         self.lease = LeaseKeeper(study.storage, n_jobs, executor is None and n_jobs == 1)
         try:
             self.pool, self.owned = make_executor(n_jobs, executor)
@@ -137,7 +140,7 @@ class Runner:
                             params=dict(trial.params),
                             objective_params=s.space.nest(dict(trial.params)), fold=fold,
                             seed=seed, stopper=s.stopper, metric=s.metric, goal=s.goal,
-                            study_id=s.study_id))
+                            study_id=s.study_id, artifacts_root=artifacts_root(s.storage)))
         return out
 
     def recover(self) -> None:
@@ -327,6 +330,8 @@ class Runner:
             "state": state.value, "value": value, "metrics": metrics, "error": error})
         self.finished.add(number)
         self.queue = deque(t for t in self.queue if t.number != number)
+        if self.keep_artifacts is not None:
+            keep_best(artifacts_root(s.storage), s.trials, self.keep_artifacts)
         if state is TrialState.COMPLETE and value is not None \
                 and (self.best is None or s.goal.better(value, self.best)):
             self.best = value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -34,6 +35,8 @@ class TrialContext:
         The train/validation indices to use, or None when the study has no folds.
     params : dict
         The trial's parameters with flat names, as stored.
+    artifact_dir : pathlib.Path
+        A folder for this task's files, kept with the study (see :attr:`artifact_dir`).
     study_id : str or None
         The id stored in the study's metadata (None for files of earlier versions):
         the stopper judges the trials of this study, read through the storage's replay.
@@ -41,7 +44,7 @@ class TrialContext:
 
     def __init__(self, *, trial_number: int, seed: int, fold: Fold | None, params: dict[str, Any],
                  storage: Storage, stopper: Stopper | None, metric: str, goal: Goal,
-                 study_id: str | None = None) -> None:
+                 study_id: str | None = None, artifacts_root: str | None = None) -> None:
         self.trial_number = trial_number
         self.seed = seed
         self.fold = fold
@@ -51,8 +54,22 @@ class TrialContext:
         self._metric = metric
         self._goal = goal
         self.study_id = study_id
+        self._artifacts_root = artifacts_root
         self.last_value: float | None = None
         self.pruned = False
+
+    @property
+    def artifact_dir(self) -> Path:
+        """This task's folder for files worth keeping (a model, a plot), created on first use.
+
+        ``study.db.artifacts/trial-<n>/`` (``.../fold-<k>/`` with folds) beside the study
+        file; ``Study.best_artifacts()`` finds the best trials' folders again and
+        ``Study.run(keep_artifacts=k)`` keeps only the ``k`` best. A study in memory has
+        none: :class:`~hpstudy.ConfigError`.
+        """
+        from hpstudy.study._artifacts import trial_dir
+
+        return trial_dir(self._artifacts_root, self.trial_number, self.fold_index, create=True)
 
     @property
     def fold_index(self) -> int | None:
