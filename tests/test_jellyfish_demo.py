@@ -77,3 +77,32 @@ def test_augment_grid_has_a_row_per_species_and_a_column_per_draw(tmp_path):
     out = tmp_path / "grid.png"
     assert main(["--out", str(out), "--size", "16", "--light", "1", "--full", "1"]) == 0
     assert out.stat().st_size > 1000
+
+
+def test_search_then_confirm_on_the_demo_study(tmp_path):
+    """The recommended workflow: search (the demo), then confirm the best of each model
+    without pruning on the same folds, then analyse the balanced design."""
+    sweep = tmp_path / "tiny.yaml"
+    sweep.write_text(TINY_SWEEP)
+    storage = tmp_path / "search.db"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    common = ["--folds", "2", "--jobs", "1", "--cache-dir", str(tmp_path / "cache")]
+    search = [sys.executable, "-m", "examples.jellyfish", "demo", "--sweep", str(sweep),
+              "--trials", "4", "--storage", str(storage), "--no-retrain", *common]
+    run = subprocess.run(search, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                         check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    confirm = [sys.executable, "-m", "examples.jellyfish", "confirm", str(storage), "--top", "2",
+               "--seeds", "2", *common]
+    run = subprocess.run(confirm, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+                         check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    import hpstudy
+
+    phase = hpstudy.Study.load_confirm(storage)
+    models = sorted(t.params["model_name"] for t in phase.trials)
+    assert models == ["ColourHOG"] * 2 + ["SmallCNN"] * 2  # the best 2 of each model
+    assert all(t.state is hpstudy.TrialState.COMPLETE and len(t.folds) == 4  # 2 folds x 2 seeds
+               for t in phase.trials)
+    assert "Model change vs tuning vs noise" in run.stdout  # both models, 2 configurations each
+    assert storage.with_suffix(".confirm.html").stat().st_size > 10_000

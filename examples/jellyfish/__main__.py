@@ -65,6 +65,35 @@ def _folds(audit, args):
     return evaluation.group_kfold(audit.groups[pool], y, n_splits=args.folds, seed=args.seed)
 
 
+def confirm_study(args: argparse.Namespace) -> int:
+    """Search, then confirm: re-run a study's best configurations of each model without
+    pruning, on the same folds, and analyse that balanced design."""
+    _env()
+    import hpstudy
+    from examples.jellyfish.audit import audit_data
+    from examples.jellyfish.objective import JellyfishObjective, default_threads
+    from hpstudy.report import write_html
+
+    audit = audit_data(args.data_dir)
+    objective = JellyfishObjective(
+        data_dir=args.data_dir, pool=("train",), weights=args.weights,
+        cache_dir=args.cache_dir, threads=default_threads(args.jobs),
+        test_exclude=tuple(audit.duplicated("test").tolist()))
+    search = hpstudy.Study.load(args.study, folds=_folds(audit, args))  # same folds, checked
+    print(f"confirm: the {args.top} best configuration(s) of each {args.per_model} of "
+          f"{args.study}, without pruning, {args.seeds} seed(s) per fold")
+    phase = search.confirm(objective, top=args.top, per_model=args.per_model, seeds=args.seeds,
+                           n_jobs=args.jobs, progress=True)
+    try:
+        print("\n" + hpstudy.analyze(phase.trials, model=args.per_model).summary())
+    except hpstudy.ConfigError as exc:
+        print(f"\nno analysis: {exc}")
+    page = write_html(phase.trials, Path(args.study).with_suffix(".confirm.html"),
+                      model=args.per_model)
+    print(f"\nreport: {page.resolve()}")
+    return 0
+
+
 def run_study(args: argparse.Namespace, sweep: str | Path) -> int:
     """Run a sweep on the data with the folds asked for; print the best and the analysis."""
     _env()
@@ -210,6 +239,20 @@ def main(argv: list[str] | None = None) -> int:
         from examples.jellyfish.experiments import main as experiments
 
         return experiments(argv[1:])
+    conf = sub.add_parser("confirm", help="re-run a study's best configurations of each "
+                          "model without pruning (search, then confirm)")
+    conf.add_argument("study", help="the search's SQLite file (from demo or study)")
+    conf.add_argument("--top", type=int, default=2, help="configurations per model")
+    conf.add_argument("--per-model", default="model_name")
+    conf.add_argument("--seeds", type=int, default=1, help="initialisation seeds per fold")
+    conf.add_argument("--data-dir", default=None, help="default: the embedded copy")
+    conf.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    conf.add_argument("--folds", type=int, default=5, help="as in the search")
+    conf.add_argument("--split", choices=["grouped", "naive"], default="grouped",
+                      help="as in the search")
+    conf.add_argument("--seed", type=int, default=0, help="as in the search")
+    conf.add_argument("--weights", default=None)
+    conf.add_argument("--cache-dir", default=".jellyfish-cache")
     sub.add_parser("experiments", help="the seed's experiments #1-#3 (see experiments.py)",
                    add_help=False)
     retrain = sub.add_parser("retrain-best", help="train a study's best configuration on all "
@@ -236,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     try:
+        if args.command == "confirm":
+            return confirm_study(args)
         if args.command in ("retrain-best", "predict"):
             return _export_command(args)
         return run_study(args, args.sweep)
