@@ -240,7 +240,7 @@ def test_export_output_errors_are_one_line_and_rc_2(where, study_file, tmp_path,
     if where == "/dev/full" and not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
     if where == "read-only":
-        monkeypatch.setattr(hpstudy.cli, "open", _read_only(output), raising=False)
+        monkeypatch.setattr(hpstudy.cli._output, "open", _read_only(output), raising=False)
     assert main(["export", str(study_file), "--output", output]) == 2
     line = _one_error_line(capsys.readouterr().err)
     assert "--output" in line

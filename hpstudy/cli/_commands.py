@@ -1,85 +1,26 @@
-"""The ``hpstudy`` command: run, resume, status, export, check (and report, analyze,
-compare, audit).
-
-Exit codes: 0 on success; 2 on bad input, a study file that cannot be read, or
-an output that cannot be written (one line on stderr: ``hpstudy COMMAND: error:
-...``); 130 when interrupted (Ctrl-C); 141, quietly, when the reader of the
-output went away (``hpstudy status | head -1``); 1 on an unexpected error (one
-line; set ``HPSTUDY_DEBUG=1`` for the traceback).
-
-Security: ``run`` and ``resume`` import and call Python code (the objective and
-the folds factory). A study file names the code it was run with, so ``resume``
-asks for it on the command line and runs the code the file names only with
-``--trust-stored-objective``. ``status``, ``export``, ``check``, ``report``,
-``analyze`` and ``compare`` never import code. Names and values from a study
-file are printed with control characters escaped, and CSV cells that a
-spreadsheet would run as a formula are quoted.
-"""
+"""The subcommands (run, resume, status, check, confirm, audit) and the parser."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib
-import io
 import json
 import os
-import re
 import sqlite3
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from hpstudy.cli._output import _describe, _emit, _one_line, printable
 from hpstudy.errors import ConfigError, HpstudyError, StorageError
-from hpstudy.report.cli import HANDLERS as _REPORT_HANDLERS
 from hpstudy.report.cli import add_commands as _add_report_commands
 from hpstudy.trials import TrialState
-
-__all__ = ["main"]
 
 #: Bounds of the integer options (``--jobs 10**12`` is refused, not an OverflowError).
 MAX_JOBS = 1024
 MAX_TRIALS = 10**9
 MAX_SEED = 2**63 - 1
-
-# C0 and C1 control characters (newline excepted), line/paragraph separators and
-# bidirectional overrides: a study's names could otherwise drive the terminal.
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    r"""``text`` with control characters escaped (``\x1b``), newlines kept.
-
-    Parameters
-    ----------
-    text : str
-        What is about to be printed (names and values come from a study file).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> printable("lr\x1b[2J")
-    'lr\\x1b[2J'
-    """
-    return _CONTROL.sub(_escape_char, text)
-
-
-def _one_line(text: str) -> str:
-    return " | ".join(line.strip() for line in str(text).splitlines() if line.strip())
-
-
-def _describe(exc: BaseException) -> str:
-    return _one_line(f"{type(exc).__name__}: {exc}")
-
 
 _FROM_FILES: set[str] = set()  # modules load_callable imported from a .py path
 
@@ -413,133 +354,6 @@ def _load_for_reading(path: str):
                       optimizer="random")
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
-    if args.output != "-":
-        _check_output(args.output)  # before the study is read
-    study = _reading(args.storage, lambda: _load_for_reading(args.storage))
-    rows = _export_rows(study.trials, study.metric, folds=args.folds,
-                        reports=args.reports and args.format == "json")
-    if args.format == "json":
-        text = json.dumps(rows, indent=2, default=_plain_json) + "\n"  # floats as repr: exact
-    elif args.reports:
-        header = ["trial", "fold", "step", "value"]
-        text = _csv_text(header, [{"trial": t.number, "fold": r.fold, "step": r.step,
-                                   "value": r.value} for t in study.trials for r in t.reports])
-    else:
-        header = list(dict.fromkeys(k for row in rows for k in row))
-        text = _csv_text(header, rows)
-    if args.output == "-":
-        _emit(text, end="")
-    else:
-        _write_output(args.output, text)
-    return 0
-
-
-def _check_output(path: str) -> None:
-    """Refuse an ``--output`` that cannot be a file we write, before any work."""
-    if os.path.isdir(path):
-        raise ConfigError(f"--output {path!r}: is a directory")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ConfigError(f"--output {path!r}: the folder {folder!r} does not exist")
-
-
-def _write_output(path: str, text: str) -> None:
-    """Write ``text`` to ``path``; any failure is a ConfigError, and a file this call
-    created is removed again (no half-written export is left behind)."""
-    _check_output(path)
-    existed = os.path.exists(path)
-    try:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-    except OSError as exc:
-        if not existed:
-            try:
-                os.unlink(path)
-            except OSError:
-                pass
-        raise ConfigError(f"--output {path!r}: cannot write ({exc.strerror or exc})") from None
-
-
-def _emit(text: str, end: str = "\n") -> None:
-    """Print to stdout with control characters escaped; a write error is a ConfigError."""
-    try:
-        sys.stdout.write(printable(text) + end)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise ConfigError(f"stdout: cannot write ({exc.strerror or exc})") from None
-
-
-def _export_rows(trials, metric: str, *, folds: bool, reports: bool) -> list[dict[str, Any]]:
-    """One dict per trial (or fold result) holding the stored values themselves.
-
-    Not through pandas: a DataFrame turns the ints of a mixed column into floats
-    and prints floats rounded; these rows keep every value exactly as stored.
-    """
-    rows: list[dict[str, Any]] = []
-    for t in trials:
-        base: dict[str, Any] = {"number": t.number, "state": t.state.value}
-        base.update({f"params.{k}": v for k, v in t.params.items()})
-        if not folds:
-            row = dict(base, value=t.value)
-            row.update({f"metrics.{k}": v for k, v in t.metrics.items()})
-            row.update(seed=t.seed, duration=t.duration, n_reports=len(t.reports), error=t.error)
-            if reports:
-                row["reports"] = [_report(r) for r in t.reports]
-            rows.append(row)
-            continue
-        for f in t.folds:
-            row = dict(base, fold=f.fold, repeat=f.repeat, fold_seed=f.seed,
-                       fold_state=f.state.value, value=f.metrics.get(metric))
-            row.update({f"metrics.{k}": v for k, v in f.metrics.items()})
-            row.update(duration=f.duration, error=f.error)
-            if reports:
-                row["reports"] = [_report(r) for r in t.reports if r.fold == f.fold]
-            rows.append(row)
-    return rows
-
-
-def _report(r) -> dict[str, Any]:
-    return {"step": r.step, "value": r.value, "fold": r.fold}
-
-
-def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
-    """CSV whose cells read back exactly: floats as ``repr``, ints as ints, None empty."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(row.get(k)) for k in header])
-    return buf.getvalue()
-
-
-def _plain_json(value: Any) -> Any:
-    """Read-only mappings (frozen trial records) as dicts, for ``json.dumps``."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"cannot export a {type(value).__name__} as JSON")
-
-
-#: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):  # only strings: a negative number stays a number
-        return "'" + value if value.startswith(_FORMULA_START) else value
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    return json.dumps(value, default=_plain_json)
-
-
 def _add_confirm_command(sub: Any) -> None:
     confirm = sub.add_parser(
         "confirm", help="re-evaluate the best configurations without pruning, on the same "
@@ -608,72 +422,3 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     else:
         print(result.table())
     return 0
-
-
-_COMMANDS = {"run": _cmd_run, "resume": _cmd_resume, "status": _cmd_status, "export": _cmd_export,
-             "check": _cmd_check,
-             "audit": _cmd_audit, "confirm": _cmd_confirm, **_REPORT_HANDLERS}
-
-
-def _fail(command: str, message: str, code: int) -> int:
-    try:
-        print(printable(f"hpstudy {command}: {_one_line(message)}"), file=sys.stderr)
-    except OSError:  # stderr gone too: the exit code says it
-        pass
-    return code
-
-
-def _silence_stdout() -> None:
-    """After a broken pipe: point stdout at /dev/null so the exit flush cannot fail."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture)
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``hpstudy`` command; returns the exit code.
-
-    Parameters
-    ----------
-    argv : sequence of str, optional
-        The arguments (default: ``sys.argv[1:]``).
-
-    Returns
-    -------
-    int
-        0 on success; 2 on bad input, an unreadable study or an output that
-        cannot be written; 130 when interrupted; 141 when stdout's reader went
-        away; 1 on an unexpected error. Every error is one line on stderr.
-    """
-    command = "?"
-    try:
-        try:
-            args = _parser().parse_args(argv)
-        except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
-            return exc.code if isinstance(exc.code, int) else 2
-        command = args.command
-        return _COMMANDS[command](args)
-    except (ConfigError, StorageError) as exc:
-        return _fail(command, f"error: {exc}", 2)
-    except HpstudyError as exc:
-        return _fail(command, f"error: {exc}", 1)
-    except KeyboardInterrupt:
-        hint = (" (finished trials are kept: `hpstudy resume` continues the study)"
-                if command in ("run", "resume") else "")
-        return _fail(command, f"interrupted{hint}", 130)
-    except BrokenPipeError:
-        _silence_stdout()
-        return 141
-    except Exception as exc:
-        if os.environ.get("HPSTUDY_DEBUG"):
-            raise
-        return _fail(command, f"unexpected error: {_describe(exc)} (set HPSTUDY_DEBUG=1 for "
-                              f"the traceback, and please report it)", 1)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
