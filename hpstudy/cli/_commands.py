@@ -259,21 +259,29 @@ def _code_to_run(args: argparse.Namespace, stored: str, stored_folds: str | None
     return args.objective, args.folds
 
 
-def _cmd_resume(args: argparse.Namespace) -> int:
-    from hpstudy.storage import lease_info
-    from hpstudy.study import Study
-
+def _stored_study_code(args: argparse.Namespace, from_python: str
+                       ) -> tuple[dict[str, Any], Callable[..., Any], Any]:
+    """The study's annotations, and the objective and folds a resume or confirm runs: the
+    ones given on the command line, or (with --trust-stored-objective) the stored ones."""
     _require_file(args.storage)
     meta = _reading(args.storage, lambda: _open(args.storage).load_meta())
     notes = meta.get("annotations") or {}
     if not isinstance(notes, dict) or not isinstance(notes.get("objective"), str):
         raise ConfigError(f"storage {args.storage!r}: was not started by `hpstudy run`; "
-                          "resume it from Python with Study.load(...).run(objective)")
+                          f"{args.command} it from Python with {from_python}")
     stored_folds = notes.get("folds_factory")
     objective_spec, folds_spec = _code_to_run(
         args, notes["objective"], stored_folds if isinstance(stored_folds, str) else None)
     objective = load_callable(objective_spec, "objective")
     folds = _make_folds(folds_spec) if folds_spec else None
+    return notes, objective, folds
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    from hpstudy.storage import lease_info
+    from hpstudy.study import Study
+
+    notes, objective, folds = _stored_study_code(args, "Study.load(...).run(objective)")
     store = _open(args.storage, read_only=False)
     study = _reading(args.storage, lambda: Study.load(store, folds=folds))
     planned = args.trials if args.trials is not None else notes.get("planned_trials")
@@ -332,26 +340,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-class _FoldsStub:
-    """Stands for the stored folds when only reading a study (status, export)."""
-
-    def __init__(self, meta: dict) -> None:
-        self._meta = meta["folds"]
-
-    def describe(self) -> dict:
-        return self._meta["describe"]
-
-    def fingerprint(self) -> str:
-        return self._meta["fingerprint"]
-
-
 def _load_for_reading(path: str):
     from hpstudy.study import Study
 
-    store = _open(path)
-    meta = store.load_meta()
-    return Study.load(store, folds=_FoldsStub(meta) if meta.get("folds") else None,
-                      optimizer="random")
+    return Study.load(_open(path), optimizer="random")  # stored folds stand in: reading only
 
 
 def _add_confirm_command(sub: Any) -> None:
@@ -375,17 +367,7 @@ def _add_confirm_command(sub: Any) -> None:
 def _cmd_confirm(args: argparse.Namespace) -> int:
     from hpstudy.study import Study
 
-    _require_file(args.storage)
-    meta = _reading(args.storage, lambda: _open(args.storage).load_meta())
-    notes = meta.get("annotations") or {}
-    if not isinstance(notes, dict) or not isinstance(notes.get("objective"), str):
-        raise ConfigError(f"storage {args.storage!r}: was not started by `hpstudy run`; "
-                          "confirm it from Python with Study.load(...).confirm(objective)")
-    stored_folds = notes.get("folds_factory")
-    objective_spec, folds_spec = _code_to_run(
-        args, notes["objective"], stored_folds if isinstance(stored_folds, str) else None)
-    objective = load_callable(objective_spec, "objective")
-    folds = _make_folds(folds_spec) if folds_spec else None
+    _, objective, folds = _stored_study_code(args, "Study.load(...).confirm(objective)")
     study = _reading(args.storage, lambda: Study.load(_open(args.storage, read_only=False),
                                                       folds=folds))
     phase = study.confirm(objective, top=args.top, per_model=args.per_model, seeds=args.seeds,

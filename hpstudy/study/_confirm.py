@@ -216,28 +216,10 @@ def load_confirm(cls: type[Study], storage: Any, *, folds: Any = None) -> Study:
     configurations = [c["params"] for c in notes.get("configurations", [])]
     if folds is not None:
         folds = _confirm_folds(folds, int(notes.get("seeds", 1)))
-    elif meta.get("folds") is not None:
-        folds = _StoredFolds(meta["folds"])
+    # without folds, settings_from_meta stands StoredFolds in: reading works, running asks
     settings = meta_mod.settings_from_meta(meta, folds=folds, optimizer=ConfirmList(configurations),
                                            stopper=None)
     return cls(**settings, storage=store)
-
-
-class _StoredFolds:
-    """Stands for the stored folds when only reading a confirm phase."""
-
-    def __init__(self, stored: dict[str, Any]) -> None:
-        self._stored = stored
-
-    def describe(self) -> dict[str, Any]:
-        return self._stored["describe"]
-
-    def fingerprint(self) -> str:
-        return self._stored["fingerprint"]
-
-    def __iter__(self):
-        raise ConfigError("folds: pass the study's folds to resume its confirm phase "
-                          "(load_confirm(path, folds=...))")
 
 
 def run_confirm(study: Study, objective: Callable[..., Any], *, top: int, per_model: str | None,

@@ -148,7 +148,8 @@ class StoredFolds:
     def error(self) -> ConfigError:
         return ConfigError("folds: the study was evaluated on folds that were not passed to "
                            "Study.load; pass the same folds to run more trials "
-                           "(Study.load(path, folds=...))")
+                           "(Study.load(path, folds=...), or Study.load_confirm(path, folds=...) "
+                           "for a confirm phase)")
 
     def __getitem__(self, index: Any) -> Any:
         raise self.error()
