@@ -90,7 +90,13 @@ class FrozenDict(dict):
 
 
 def _frozen_dict(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """A read-only copy: the caller's dict stays theirs, the record's cannot change."""
+    """A read-only copy: the caller's dict stays theirs, the record's cannot change.
+
+    A FrozenDict is taken as it is (it cannot change): records built by the replay
+    share their mappings instead of copying each one again.
+    """
+    if type(value) is FrozenDict:
+        return value
     return FrozenDict(value or {})
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 import hpstudy
+from benchmarks._procs import alive as _alive
+from benchmarks._procs import children
 from hpstudy import Study, TrialState
 from hpstudy.errors import ConfigError, StorageError
 from hpstudy.storage import SQLiteStorage, lease_info
@@ -143,25 +145,7 @@ def test_a_forking_objective_does_not_become_a_second_coordinator(tmp_path):
 
 # ----------------------------------------------------------------------------- items 4, 6
 def _children(pid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return False
+    return children(pid, zombies=True)
 
 
 _SLOW_STUDY = """

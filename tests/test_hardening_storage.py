@@ -185,3 +185,104 @@ def test_a_large_wal_is_checkpointed_and_warned_about(tmp_path, monkeypatch):
     reader.close()
     messages = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert len(messages) == 1 and "WAL file" in messages[0]
+
+
+# ----------------------------------------------------------------------------- item 12: the fast read
+_PAYLOADS = [  # (kind, payload text as another writer may have stored it)
+    ("trial_created", '{"params": {"x": 0.1000000000000000055511151231257827, "k": "\\u00e9"}, '
+                      '"seed": 1180591620717411303424}'),
+    ("trial_created", '  {"seed": 7, "params": {"x": 5e-324}}\n'),  # whitespace around it
+    ("report", '{"step": 0, "value": -0.0, "fold": null}'),
+    ("report", '{"step": 1, "value": 1.7976931348623157e308, "fold": null, "step": 2}'),
+    ("fold_finished", '{"fold": 0, "repeat": 0, "seed": 1, "state": "complete", '
+                      '"metrics": {"value": 0.25}, "error": null, "duration": 0.5}'),
+]
+
+
+def _rows(path, payloads):
+    storage = SQLiteStorage(path)
+    storage.initialize({"format": 1})
+    conn = sqlite3.connect(path)
+    for i, (kind, text) in enumerate(payloads):
+        number = 1 if i == 1 else 0
+        conn.execute("INSERT INTO events (kind, number, payload, time) VALUES (?, ?, ?, ?)",
+                     (kind, number, text, float(i)))
+    conn.commit()
+    conn.close()
+    return storage
+
+
+def test_a_read_parses_every_payload_exactly_as_json_loads(tmp_path):
+    import json
+
+    storage = _rows(tmp_path / "p.db", _PAYLOADS)
+    events = storage.read()
+    assert [e.payload for e in events] == [json.loads(t) for _, t in _PAYLOADS]
+    assert [e.kind.value for e in events] == [k for k, _ in _PAYLOADS]
+    assert events[0].payload["seed"] == 2**70 and events[3].payload["step"] == 2
+
+
+@pytest.mark.parametrize("text", ['{"step": 0, "value": 1.0} {"x": 1}', '{"step": 0} ]',
+                                  '{"step": 0, "value": 1.0}}', '{"step": 0, "value": 1.0',
+                                  '"just a string"'])
+def test_a_payload_with_anything_after_its_object_is_not_readable(tmp_path, text):
+    storage = _rows(tmp_path / "t.db", [_PAYLOADS[0], ("report", text)])
+    with pytest.raises(StorageError, match="event 2 is not readable"):
+        storage.read()
+
+
+def test_a_read_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    import gc
+
+    from hpstudy.storage import Replay
+
+    storage = _rows(tmp_path / "g.db", _PAYLOADS)
+    damaged = _rows(tmp_path / "d.db", [("report", "{")])
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            storage.read()
+            TrialsBuilder().apply(storage.read())
+            Replay(storage, metric="value", goal="maximize").trials()
+            with pytest.raises(StorageError):
+                damaged.read()
+            with pytest.raises(StorageError):
+                Replay(damaged, metric="value", goal="maximize").trials()
+            with pytest.raises(StorageError):
+                TrialsBuilder().apply([_event(1, EventKind.TRIAL_CREATED, 0, {"seed": 1}, None)])
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_a_bulk_replay_builds_the_records_an_event_by_event_replay_builds():
+    """Records frozen once at the end equal those refreshed after every event."""
+    import random
+
+    rng = random.Random(5)
+    events, i = [], 0
+    numbers = list(range(120))
+    for n in numbers:
+        i += 1
+        events.append(_event(i, EventKind.TRIAL_CREATED, n, {"params": {"x": rng.random()},
+                                                              "seed": n}, 1))
+    for _ in range(600):  # reports, folds and ends of random trials, interleaved
+        n, i = rng.choice(numbers), i + 1
+        kind = rng.choice([EventKind.REPORT, EventKind.FOLD_FINISHED, EventKind.TRIAL_RESTARTED])
+        payload = ({"step": i, "value": rng.random(), "fold": 0} if kind is EventKind.REPORT
+                   else dict(FOLD, state="complete", metrics={"value": rng.random()})
+                   if kind is EventKind.FOLD_FINISHED else {})
+        events.append(_event(i, kind, n, payload, 1))
+    for n in numbers[::3]:
+        i += 1
+        events.append(_event(i, EventKind.TRIAL_FINISHED, n, {"state": "complete", "value": 0.5,
+                                                              "metrics": {"value": 0.5}}, 1))
+    bulk = TrialsBuilder()
+    bulk.apply(events)
+    stepwise = TrialsBuilder()
+    for event in events:
+        stepwise.apply([event])
+        stepwise.trials()
+    assert list(bulk.trials()) == list(stepwise.trials())
+    assert [bulk.trial(n) for n in numbers] == list(bulk.trials())

@@ -123,9 +123,13 @@ class Lease:
         return json.dumps(attrs.asdict(self))
 
 
-def read_lease(conn: sqlite3.Connection) -> Lease | None:
-    """The lease recorded in the file (fresh or not), or None."""
-    row = conn.execute("SELECT value FROM meta WHERE key='lease'").fetchone()
+def read_lease(conn: sqlite3.Connection, prefix: str = "") -> Lease | None:
+    """The lease recorded in the file (fresh or not), or None.
+
+    ``prefix``: that of the study's keys in the ``meta`` table (a study stored under a
+    namespace of the file keeps its own lease and epoch: ``confirm.lease``).
+    """
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (prefix + "lease",)).fetchone()
     return None if row is None else Lease.from_json(row[0])
 
 
@@ -140,7 +144,8 @@ def _transaction(conn: sqlite3.Connection, work: Any) -> Any:
     return out
 
 
-def acquire(conn: sqlite3.Connection, *, n_jobs: int, in_process: bool) -> tuple[Lease, Lease | None]:
+def acquire(conn: sqlite3.Connection, *, n_jobs: int, in_process: bool,
+            prefix: str = "") -> tuple[Lease, Lease | None]:
     """Take the lease; return it and the stale one it replaced (None when there was none).
 
     Raises
@@ -149,43 +154,45 @@ def acquire(conn: sqlite3.Connection, *, n_jobs: int, in_process: bool) -> tuple
         ``study is being run by PID ... on HOST since ...`` while another holder lives.
     """
     def work() -> tuple[Lease, Lease | None]:
-        previous = read_lease(conn)
+        previous = read_lease(conn, prefix)
         if previous is not None and previous.fresh():
             raise StorageError(f"{previous.describe()}; one coordinator at a time (wait for it "
                                f"to end, or stop it, then resume)")
-        row = conn.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (prefix + "epoch",)).fetchone()
         epoch = (int(row[0]) if row is not None else 0) + 1
         now = time.time()
         lease = Lease(pid=os.getpid(), host=socket.gethostname(), epoch=epoch, started=now,
                       heartbeat=now, n_jobs=n_jobs, in_process=in_process,
                       ticks=_start_ticks(os.getpid()))
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('lease', ?)", (lease.to_json(),))
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (str(epoch),))
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (prefix + "lease", lease.to_json()))
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (prefix + "epoch", str(epoch)))
         return lease, previous
 
     result: tuple[Lease, Lease | None] = _transaction(conn, work)
     return result
 
 
-def renew(conn: sqlite3.Connection, epoch: int) -> bool:
+def renew(conn: sqlite3.Connection, epoch: int, prefix: str = "") -> bool:
     """Record a heartbeat; False when the lease is no longer ours (taken over)."""
     def work() -> bool:
-        lease = read_lease(conn)
+        lease = read_lease(conn, prefix)
         if lease is None or lease.epoch != epoch:
             return False
-        conn.execute("UPDATE meta SET value=? WHERE key='lease'",
-                     (attrs.evolve(lease, heartbeat=time.time()).to_json(),))
+        conn.execute("UPDATE meta SET value=? WHERE key=?",
+                     (attrs.evolve(lease, heartbeat=time.time()).to_json(), prefix + "lease"))
         return True
 
     result: bool = _transaction(conn, work)
     return result
 
 
-def release(conn: sqlite3.Connection, epoch: int) -> None:
+def release(conn: sqlite3.Connection, epoch: int, prefix: str = "") -> None:
     """Give the lease back (only if it is still ours)."""
     def work() -> None:
-        lease = read_lease(conn)
+        lease = read_lease(conn, prefix)
         if lease is not None and lease.epoch == epoch:
-            conn.execute("DELETE FROM meta WHERE key='lease'")
+            conn.execute("DELETE FROM meta WHERE key=?", (prefix + "lease",))
 
     _transaction(conn, work)

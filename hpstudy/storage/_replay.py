@@ -18,11 +18,21 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from hpstudy.errors import StorageError
+from hpstudy.storage._gc import paused_gc
 from hpstudy.storage.events import Event, EventKind
-from hpstudy.trials import FoldResult, Goal, Report, StopDecision, Trial, Trials, TrialState
+from hpstudy.trials import (
+    FoldResult,
+    FrozenDict,
+    Goal,
+    Report,
+    StopDecision,
+    Trial,
+    Trials,
+    TrialState,
+)
 
 __all__ = ["Replay", "TrialsBuilder", "folds_settled", "replay_of", "summarize_folds"]
 
@@ -34,12 +44,12 @@ class _TrialState:
                  "metrics", "error", "folds", "reports", "decisions", "cached", "epoch",
                  "crashes", "last")
 
-    def __init__(self, number: int, params: dict, seed: int, started: float) -> None:
+    def __init__(self, number: int, params: FrozenDict, seed: int, started: float) -> None:
         self.number, self.params, self.seed, self.started = number, params, seed, started
         self.finished: float | None = None
         self.state = TrialState.RUNNING
         self.value: float | None = None
-        self.metrics: dict[str, float] = {}
+        self.metrics: FrozenDict = FrozenDict()
         self.error: str | None = None
         self.folds: dict[int, FoldResult] = {}
         self.reports: list[Report] = []
@@ -96,7 +106,7 @@ class TrialsBuilder:
         self._out_of_order = False  # trials are created in number order, unless a log says not
         # the frozen records in order and each trial's position: trials() refreshes only
         # the trials that changed, so its cost does not grow with the study
-        self._frozen: list[Trial] = []
+        self._frozen: list[Trial | None] = []
         self._position: dict[int, int] = {}
         self._changed: set[int] = set()
         self._max_number = -1
@@ -109,32 +119,34 @@ class TrialsBuilder:
         StorageError
             ``event 123 is not readable``: its payload lacks what its kind needs.
         """
-        for event in events:
-            if event.id <= self.last_id:
-                continue
-            try:
-                self._apply(event)
-            except (KeyError, TypeError, ValueError, AttributeError) as exc:
-                raise StorageError(
-                    f"storage: event {event.id} ({event.kind.value} of trial {event.number}) "
-                    f"is not readable ({type(exc).__name__}: {exc}); the file is damaged "
-                    f"(hpstudy check)") from None
-            self.last_id = event.id
-            self._cached = None
+        last_id = self.last_id
+        apply_one = self._apply
+        event = None
+        try:
+            with paused_gc():  # a large replay makes many objects and no cycles
+                for event in events:
+                    if event.id <= last_id:
+                        continue
+                    apply_one(event)
+                    last_id = event.id
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            assert event is not None
+            raise StorageError(
+                f"storage: event {event.id} ({event.kind.value} of trial {event.number}) "
+                f"is not readable ({type(exc).__name__}: {exc}); the file is damaged "
+                f"(hpstudy check)") from None
+        finally:
+            if last_id != self.last_id:
+                self.last_id = last_id
+                self._cached = None
 
     def _apply(self, e: Event) -> None:
+        # the hot loop of every read: one branch per kind, the commonest first, and every
+        # mapping made read-only once here (the records take a FrozenDict as it is)
         p = e.payload
-        if e.kind is EventKind.TRIAL_CREATED:
-            state = _TrialState(e.number, dict(p["params"]), int(p["seed"]), float(e.time))
-            if e.number < self._max_number:
-                self._out_of_order = True
-            self._max_number = max(self._max_number, e.number)
-            if e.number not in self._trials:
-                self._position[e.number] = len(self._frozen)
-                self._frozen.append(state.freeze())
-            state.last = e.id
-            self._trials[e.number] = state
-            self._changed.add(e.number)
+        kind = e.kind
+        if kind is EventKind.TRIAL_CREATED:
+            self._create(e)
             return
         t = self._trials.get(e.number)
         if t is None or t.stale(e.epoch):  # unknown trial, or a dead coordinator's worker
@@ -142,23 +154,36 @@ class TrialsBuilder:
         t.cached = None
         t.last = e.id
         self._changed.add(e.number)
-        if e.kind is EventKind.TRIAL_RESTARTED:
+        if kind is EventKind.REPORT:
+            t.reports.append(Report(step=int(p["step"]), value=float(p["value"]), fold=p.get("fold")))
+        elif kind is EventKind.FOLD_FINISHED:
+            fields = dict(p, state=TrialState(p["state"]), metrics=FrozenDict(p.get("metrics") or {}))
+            t.folds[int(p["fold"])] = FoldResult(**fields)
+        elif kind is EventKind.TRIAL_FINISHED:
+            t.state = TrialState(p["state"])
+            t.value = _number_or_none(p.get("value"))
+            t.metrics = FrozenDict({k: float(v) for k, v in (p.get("metrics") or {}).items()})
+            t.error = p.get("error")
+            t.finished = e.time
+        elif kind is EventKind.DECISION:
+            t.decisions.append(StopDecision(**p))
+        elif kind is EventKind.TRIAL_RESTARTED:
             t.restart()
             t.epoch = e.epoch
             t.crashes += bool(p.get("crashed_in_process"))
-        elif e.kind is EventKind.REPORT:
-            t.reports.append(Report(step=int(p["step"]), value=float(p["value"]), fold=p.get("fold")))
-        elif e.kind is EventKind.DECISION:
-            t.decisions.append(StopDecision(**p))
-        elif e.kind is EventKind.FOLD_FINISHED:
-            fields = dict(p, state=TrialState(p["state"]))
-            t.folds[int(p["fold"])] = FoldResult(**fields)
-        elif e.kind is EventKind.TRIAL_FINISHED:
-            t.state = TrialState(p["state"])
-            t.value = _number_or_none(p.get("value"))
-            t.metrics = {k: float(v) for k, v in (p.get("metrics") or {}).items()}
-            t.error = p.get("error")
-            t.finished = e.time
+
+    def _create(self, e: Event) -> None:
+        p = e.payload
+        state = _TrialState(e.number, FrozenDict(p["params"]), int(p["seed"]), float(e.time))
+        if e.number < self._max_number:
+            self._out_of_order = True
+        self._max_number = max(self._max_number, e.number)
+        if e.number not in self._trials:
+            self._position[e.number] = len(self._frozen)
+            self._frozen.append(None)  # frozen by trials(), once, however many events follow
+        state.last = e.id
+        self._trials[e.number] = state
+        self._changed.add(e.number)
 
     def trial(self, number: int) -> Trial:
         """The current record of trial ``number``."""
@@ -176,16 +201,20 @@ class TrialsBuilder:
     def trials(self) -> Trials:
         """Every trial, as a read-only collection."""
         if self._cached is None:
-            if self._out_of_order:
-                ordered = tuple(t.freeze() for t in sorted(self._trials.values(), key=_number))
-            else:
-                frozen = self._frozen
-                for number in self._changed:
-                    frozen[self._position[number]] = self._trials[number].freeze()
-                ordered = tuple(frozen)
-            self._changed.clear()
-            self._cached = Trials._from_ordered(ordered, self.metric, self.goal)
+            with paused_gc():
+                self._cached = self._refresh()
         return self._cached
+
+    def _refresh(self) -> Trials:
+        if self._out_of_order:
+            ordered = tuple(t.freeze() for t in sorted(self._trials.values(), key=_number))
+        else:
+            frozen = self._frozen
+            for number in self._changed:
+                frozen[self._position[number]] = self._trials[number].freeze()
+            ordered = cast("tuple[Trial, ...]", tuple(frozen))  # every None was refreshed
+        self._changed.clear()
+        return Trials._from_ordered(ordered, self.metric, self.goal)
 
     def __len__(self) -> int:
         return len(self._trials)
@@ -256,7 +285,7 @@ class Replay:
 
     def trials(self) -> Trials:
         """Every trial, up to date."""
-        with self._lock:
+        with self._lock, paused_gc():  # one collection after a large read, not three
             return self._sync().trials()
 
     def trial(self, number: int) -> Trial:

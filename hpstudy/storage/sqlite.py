@@ -14,8 +14,9 @@ Each thread (and each process) gets its own connection, so one storage object
 may be used by the threads of a thread-pool executor.
 
 Readers open the file read-only (``read_only=True``: status, export, reports):
-they never write, not even the WAL switch, and work on read-only media. A writer
-refuses a database that holds another program's tables. A row that cannot be
+they never write, not even the WAL switch, and work on read-only media, never
+showing a state older than the last committed event (``storage/_readonly.py``).
+A writer refuses a database that holds another program's tables. A row that cannot be
 decoded stops the read with ``StorageError: ... event 123 is not readable``: a
 study is never half-read. Writers checkpoint the WAL every
 :data:`CHECKPOINT_EVERY` appends, cap its size after a checkpoint, and warn once
@@ -27,23 +28,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
-import urllib.parse
 import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
 from hpstudy.storage import _lease
-from hpstudy.storage.events import Event, EventKind, payload_json, unique_key
+from hpstudy.storage._gc import paused_gc
+from hpstudy.storage._readonly import connect_read_only
+from hpstudy.storage.events import Event, EventKind, events_from_rows, payload_json, unique_key
 
 __all__ = ["CHECKPOINT_EVERY", "WAL_WARN_BYTES", "SQLiteStorage"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS events (
+CREATE TABLE IF NOT EXISTS {table} (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -54,14 +57,17 @@ CREATE TABLE IF NOT EXISTS events (
 );
 """
 _OWN_TABLES = {"meta", "events", "sqlite_sequence"}
+_NAMESPACE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+_RESERVED = {"events", "meta", "study", "lease", "epoch", "sqlite"}
 _SYNC = {"normal": "NORMAL", "full": "FULL"}
 CHECKPOINT_EVERY = 1000
 """A writer runs a passive WAL checkpoint every this many appends."""
 WAL_WARN_BYTES = 256 * 2**20
 """Warn (once per storage object) when the WAL file passes this size."""
 _WAL_LIMIT_BYTES = 64 * 2**20  # SQLite truncates the WAL to this size after a checkpoint
-# path -> the replays shared by the storage objects a worker process unpickles (see __setstate__)
-_WORKER_REPLAYS: dict[str, dict] = {}
+# (path, namespace) -> the replays shared by the storage objects a worker process unpickles
+# (see __setstate__)
+_WORKER_REPLAYS: dict[tuple[str, str | None], dict] = {}
 
 
 class SQLiteStorage:
@@ -76,8 +82,17 @@ class SQLiteStorage:
     timeout : float
         Seconds to wait for another process's write lock.
     read_only : bool
-        Open the file read-only (``mode=ro``; on read-only media, as immutable):
-        reading never writes to it, and appending raises StorageError.
+        Open the file read-only (``mode=ro``; on read-only media, as immutable, or
+        from a private copy when its WAL holds events): reading never writes to
+        it, and appending raises StorageError.
+    namespace : str, optional
+        Store a second study in the same file, beside the main one (the confirm
+        phase: ``namespace="confirm"``): its log is the table ``NAMESPACE_events``,
+        its metadata the ``meta`` row ``NAMESPACE``, its lease and epoch the rows
+        ``NAMESPACE.lease`` and ``NAMESPACE.epoch``. It gets everything the main
+        study gets: durable appends, duplicates refused, epochs, its own lease
+        (one coordinator per namespace), read-only reading. Lower-case letters,
+        digits and ``_``, starting with a letter.
 
     Attributes
     ----------
@@ -90,9 +105,20 @@ class SQLiteStorage:
     heartbeat_s = _lease.HEARTBEAT_S  # seconds between a coordinator's heartbeats
 
     def __init__(self, path: str | os.PathLike, *, durability: str = "normal",
-                 timeout: float = 60.0, read_only: bool = False) -> None:
+                 timeout: float = 60.0, read_only: bool = False,
+                 namespace: str | None = None) -> None:
         if durability not in _SYNC:
             raise ConfigError(f"durability: must be one of {sorted(_SYNC)} (got {durability!r})")
+        if namespace is not None and (not isinstance(namespace, str) or namespace in _RESERVED
+                                      or not _NAMESPACE.fullmatch(namespace)):
+            raise ConfigError(f"namespace: must be lower-case letters, digits and '_', starting "
+                              f"with a letter (at most 32), and none of {sorted(_RESERVED)} "
+                              f"(got {namespace!r})")
+        self.namespace = namespace
+        self._table = "events" if namespace is None else f"{namespace}_events"
+        self._key = "study" if namespace is None else namespace  # its meta row
+        self._prefix = "" if namespace is None else f"{namespace}."  # of its lease and epoch rows
+        self._what = "hpstudy study" if namespace is None else f"{namespace} study"
         self.path = os.fspath(path)
         self.durability = durability
         self.timeout = float(timeout)
@@ -106,29 +132,31 @@ class SQLiteStorage:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "durability": self.durability, "timeout": self.timeout,
-                "read_only": self.read_only, "epoch": self.epoch}
+                "read_only": self.read_only, "epoch": self.epoch, "namespace": self.namespace}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         SQLiteStorage.__init__(self, state["path"], durability=state["durability"],
-                               timeout=state["timeout"], read_only=state.get("read_only", False))
+                               timeout=state["timeout"], read_only=state.get("read_only", False),
+                               namespace=state.get("namespace"))
         self.epoch = state.get("epoch")
         # a worker process unpickles a new storage object per task: its tasks share one
         # replay per study (replays are keyed by the study id, so a new study at this
         # path never sees an old one's trials)
-        self._replays = _WORKER_REPLAYS.setdefault(self.path, {})
+        self._replays = _WORKER_REPLAYS.setdefault((self.path, self.namespace), {})
 
     def __repr__(self) -> str:
-        return f"SQLiteStorage({self.path!r}{', read_only=True' if self.read_only else ''})"
+        return (f"SQLiteStorage({self.path!r}{', read_only=True' if self.read_only else ''}"
+                f"{'' if self.namespace is None else f', namespace={self.namespace!r}'})")
 
     # ------------------------------------------------------------------ connection
     def _connect(self) -> sqlite3.Connection:
         if self.read_only:
-            return self._connect_read_only()
+            return connect_read_only(self.path, self.timeout)
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if names and not {"meta", "events"} <= names:
-                foreign = sorted(names - _OWN_TABLES)
+            if names and not ("meta" in names and ("events" in names or self._table in names)):
+                foreign = sorted(names - _OWN_TABLES - {self._table})
                 raise StorageError(
                     f"storage {self.path!r}: holds another program's tables "
                     f"({', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}), not an "
@@ -136,31 +164,15 @@ class SQLiteStorage:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={_SYNC[self.durability]}")
             conn.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT_BYTES}")
-            conn.executescript(_SCHEMA)
-            columns = {r[1] for r in conn.execute("PRAGMA table_info(events)")}
+            conn.executescript(_SCHEMA.format(table=self._table))
+            columns = {r[1] for r in conn.execute(f"PRAGMA table_info({self._table})")}
             if "epoch" not in columns:  # a file of an earlier version
-                conn.execute("ALTER TABLE events ADD COLUMN epoch INTEGER")
+                conn.execute(f"ALTER TABLE {self._table} ADD COLUMN epoch INTEGER")
         except BaseException:
             conn.close()
             raise
         self._has_epoch = True
         return conn
-
-    def _connect_read_only(self) -> sqlite3.Connection:
-        if not os.path.exists(self.path):
-            raise StorageError(f"storage {self.path!r}: no such file")
-        uri = "file:" + urllib.parse.quote(os.path.abspath(self.path))
-        last: Exception | None = None
-        for query in ("?mode=ro", "?mode=ro&immutable=1"):  # immutable: read-only media
-            conn = sqlite3.connect(uri + query, uri=True, timeout=self.timeout, isolation_level=None)
-            try:
-                conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
-            except sqlite3.OperationalError as exc:  # cannot create the -shm file beside it
-                conn.close()
-                last = exc
-                continue
-            return conn
-        raise sqlite3.OperationalError(str(last))
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -176,7 +188,7 @@ class SQLiteStorage:
 
     def _epoch_column(self) -> bool:
         if self._has_epoch is None:
-            columns = {r[1] for r in self._db.execute("PRAGMA table_info(events)")}
+            columns = {r[1] for r in self._db.execute(f"PRAGMA table_info({self._table})")}
             self._has_epoch = "epoch" in columns
         return self._has_epoch
 
@@ -198,16 +210,16 @@ class SQLiteStorage:
         if not os.path.exists(self.path):
             return False
         try:
-            return bool(self._db.execute("SELECT 1 FROM meta WHERE key='study'").fetchone())
+            return bool(self._db.execute("SELECT 1 FROM meta WHERE key=?", (self._key,)).fetchone())
         except (sqlite3.DatabaseError, UnicodeDecodeError):
             return False
 
     def _stored_meta(self) -> dict[str, Any] | None:
         try:
-            row = self._db.execute("SELECT value FROM meta WHERE key='study'").fetchone()
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (self._key,)).fetchone()
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             if "no such table" in str(exc):
-                raise StorageError(f"storage {self.path!r}: holds no hpstudy study") from exc
+                raise StorageError(f"storage {self.path!r}: holds no {self._what}") from exc
             raise StorageError(f"storage {self.path!r}: {exc}") from exc
         if row is None:
             return None
@@ -225,12 +237,13 @@ class SQLiteStorage:
         text = json.dumps(meta, allow_nan=False)
         if not self.read_only:
             try:
-                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('study', ?)", (text,))
+                self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)",
+                                 (self._key, text))
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StorageError(f"storage {self.path!r}: {exc}") from exc
         stored = self._stored_meta()
         if stored is None:
-            raise StorageError(f"storage {self.path!r}: holds no hpstudy study")
+            raise StorageError(f"storage {self.path!r}: holds no {self._what}")
         return stored
 
     def load_meta(self) -> dict[str, Any]:
@@ -239,7 +252,7 @@ class SQLiteStorage:
             raise StorageError(f"storage {self.path!r}: no such file")
         meta = self._stored_meta()
         if meta is None:
-            raise StorageError(f"storage {self.path!r}: holds no hpstudy study")
+            raise StorageError(f"storage {self.path!r}: holds no {self._what}")
         return meta
 
     def update_annotations(self, changes: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +269,7 @@ class SQLiteStorage:
                 annotations = dict(meta.get("annotations") or {}, **dict(changes))
                 meta["annotations"] = annotations
                 text = payload_json(meta)
-                conn.execute("UPDATE meta SET value=? WHERE key='study'", (text,))
+                conn.execute("UPDATE meta SET value=? WHERE key=?", (text, self._key))
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
@@ -276,7 +289,8 @@ class SQLiteStorage:
         """
         self._writable("take the lease")
         try:
-            lease, previous = _lease.acquire(self._db, n_jobs=n_jobs, in_process=in_process)
+            lease, previous = _lease.acquire(self._db, n_jobs=n_jobs, in_process=in_process,
+                                             prefix=self._prefix)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot take the lease ({exc})") from exc
         self.epoch = lease.epoch
@@ -287,7 +301,7 @@ class SQLiteStorage:
         if self.epoch is None:
             return False
         try:
-            ours = _lease.renew(self._db, self.epoch)
+            ours = _lease.renew(self._db, self.epoch, self._prefix)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot renew the lease ({exc})") from exc
         self.checkpoint()
@@ -298,14 +312,14 @@ class SQLiteStorage:
         if self.epoch is None or self.read_only:
             return
         try:
-            _lease.release(self._db, self.epoch)
+            _lease.release(self._db, self.epoch, self._prefix)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             raise StorageError(f"storage {self.path!r}: cannot release the lease ({exc})") from exc
 
     def lease(self) -> _lease.Lease | None:
         """The lease recorded in the file (fresh or stale), or None."""
         try:
-            return _lease.read_lease(self._db)
+            return _lease.read_lease(self._db, self._prefix)
         except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
             if "no such table" in str(exc):
                 return None
@@ -318,7 +332,7 @@ class SQLiteStorage:
         key = unique_key(kind, number, payload, self.epoch)
         try:
             cur = self._db.execute(
-                "INSERT INTO events (kind, number, payload, time, unique_key, epoch) "
+                f"INSERT INTO {self._table} (kind, number, payload, time, unique_key, epoch) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (kind.value, int(number), text, time.time(),
                  None if key is None else json.dumps(key), self.epoch),
@@ -356,26 +370,15 @@ class SQLiteStorage:
         return size
 
     def read(self, after: int = 0) -> Sequence[Event]:
-        epoch = ", epoch" if self._epoch_column() else ""
-        try:
-            rows = self._db.execute(
-                f"SELECT id, kind, number, payload, time{epoch} FROM events WHERE id > ? ORDER BY id",
-                (int(after),),
-            ).fetchall()
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
-        out = []
-        for r in rows:
+        epoch = "epoch" if self._epoch_column() else "NULL"
+        with paused_gc():  # a large read makes many objects and no cycles
             try:
-                payload = json.loads(r[3])
-                if not isinstance(payload, dict):
-                    raise ValueError(f"payload is a {type(payload).__name__}, not an object")
-                out.append(Event(id=r[0], kind=EventKind(r[1]), number=int(r[2]), payload=payload,
-                                 time=float(r[4]), epoch=None if len(r) < 6 or r[5] is None else int(r[5])))
-            except (TypeError, ValueError) as exc:
-                raise StorageError(f"storage {self.path!r}: event {r[0]} is not readable ({exc}); "
-                                   f"the file is damaged (hpstudy check)") from None
-        return out
+                rows = self._db.execute(
+                    f"SELECT id, kind, number, payload, time, {epoch} FROM {self._table} WHERE id > ? "
+                    f"ORDER BY id", (int(after),)).fetchall()
+            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+                raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+            return events_from_rows(rows, f"storage {self.path!r}")
 
     def quick_check(self) -> list[str]:
         """SQLite's ``PRAGMA quick_check``: [] when the file is sound, else its complaints."""

@@ -4,8 +4,10 @@
 of a search (or the ``top`` best of each value of a model parameter), and runs each
 again on the same folds (with ``seeds`` initialisation seeds per split), to the
 end, with no stopper. The result is a *confirm phase*: a second study stored in the
-same file (:mod:`hpstudy.study._confirm_store`), linked to the search by its
-``study_id``, resumed after a crash like any study. Its trials form the balanced,
+same file, under the namespace ``confirm`` of :class:`~hpstudy.storage.SQLiteStorage`
+(its own log, metadata, epoch and lease: one coordinator at a time, durable appends,
+duplicates refused), linked to the search by its ``study_id``, resumed after a crash
+like any study. Its trials form the balanced,
 unpruned design that :func:`hpstudy.analyze` needs to answer "model or tuning or
 noise".
 """
@@ -20,13 +22,29 @@ from typing import TYPE_CHECKING, Any
 
 from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError, StorageError
-from hpstudy.study._confirm_store import ConfirmStorage
+from hpstudy.storage import SQLiteStorage
 from hpstudy.trials import Trial, Trials, TrialState
 
 if TYPE_CHECKING:
     from hpstudy.study._loop import Study
 
-__all__ = ["ConfirmList", "confirm_study", "load_confirm", "select_configurations"]
+__all__ = ["CONFIRM_NAMESPACE", "ConfirmList", "confirm_storage", "confirm_study", "load_confirm",
+           "select_configurations"]
+
+CONFIRM_NAMESPACE = "confirm"
+"""The namespace of the confirm phase in the search's SQLite file (its ``meta`` row
+``confirm`` and its table ``confirm_events``, as files of earlier versions have them)."""
+
+
+def confirm_storage(path: str | os.PathLike, *, read_only: bool = False,
+                    like: Any = None) -> SQLiteStorage:
+    """The storage of the confirm phase in the study file ``path``.
+
+    ``like``: a storage whose durability and lock timeout it takes (the search's).
+    """
+    return SQLiteStorage(path, namespace=CONFIRM_NAMESPACE, read_only=read_only,
+                         durability=getattr(like, "durability", "normal"),
+                         timeout=getattr(like, "timeout", 60.0))
 
 
 class ConfirmList:
@@ -164,7 +182,7 @@ def confirm_study(study: Study, *, top: int = 3, per_model: str | None = None, s
     if per_model is not None and per_model not in study.space.names:
         raise ConfigError(f"per_model: no parameter {per_model!r} in the space "
                           f"(parameters: {', '.join(study.space.names)})")
-    store = ConfirmStorage(_path(study))
+    store = confirm_storage(_path(study), like=study.storage)
     wanted = _settings(top, per_model, seeds)
     if store.exists():
         stored = store.load_meta().get("annotations") or {}
@@ -200,17 +218,40 @@ def load_confirm(cls: type[Study], storage: Any, *, folds: Any = None) -> Study:
     ----------
     cls : type
         :class:`~hpstudy.Study` (or a subclass).
-    storage : str or os.PathLike
-        The search study's file.
+    storage : str, os.PathLike or SQLiteStorage
+        The search study's file, or its storage: ``SQLiteStorage(path,
+        read_only=True)`` reads the phase without writing to the file (read-only
+        media included); a path opens it to resume it too.
     folds : Folds, optional
         The search's folds (without seed repeats); required to resume a phase
         run on folds, not to read it.
+
+    Raises
+    ------
+    StorageError
+        ``holds no confirm phase (run `hpstudy confirm PATH` first)``, or the file
+        is missing or unreadable.
     """
     from hpstudy.study import _meta as meta_mod
 
-    if not isinstance(storage, (str, os.PathLike)):
+    if isinstance(storage, SQLiteStorage):
+        path, read_only, like = storage.path, storage.read_only, storage
+    elif isinstance(storage, (str, os.PathLike)):
+        path, read_only, like = os.fspath(storage), False, None
+    else:
         raise ConfigError(f"storage: must be the study's file path (got {type(storage).__name__})")
-    store = ConfirmStorage(storage)
+    if not os.path.exists(path):
+        raise StorageError(f"storage {path!r}: no such file")
+    probe = confirm_storage(path, read_only=True)  # looking writes nothing, not even a table
+    if not probe.exists():
+        probe.close()
+        raise StorageError(f"storage {path!r}: holds no confirm phase "
+                           f"(run `hpstudy confirm {path}` first)")
+    if read_only:
+        store = probe
+    else:
+        probe.close()
+        store = confirm_storage(path, like=like)
     meta = store.load_meta()
     notes = meta.get("annotations") or {}
     configurations = [c["params"] for c in notes.get("configurations", [])]
