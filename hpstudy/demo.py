@@ -104,7 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"best trial #{best.number}: accuracy {best.value:.4f} "
           f"(folds {np.round(fold_values, 3).tolist()}) with {shown}")
     print()
-    print(stats.analyze(trials, model="model_name").summary())
+    try:
+        analysis = stats.analyze(trials, model="model_name")
+    except hpstudy.ConfigError as exc:  # too few complete configurations of some model
+        print(f"model comparison refused: {exc}")
+        analysis = stats.analyze(trials, model=None)
+    print(analysis.summary())
     from hpstudy.report import write_html
 
     page = write_html(args.storage, os.path.splitext(args.storage)[0] + ".html", model="model_name")

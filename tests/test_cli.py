@@ -103,7 +103,8 @@ def test_status_works_while_a_study_runs(tmp_path, sweep):
                                      cwd=ROOT, env=env, capture_output=True, text=True)
                 assert out.returncode == 0, out.stderr
                 if "1 running" in out.stdout:
-                    assert f"coordinator: study is being run by PID {proc.pid}" in out.stdout
+                    assert f"coordinator PID {proc.pid} on" in out.stdout
+                    assert "is alive (heartbeat" in out.stdout
                     seen_running = True
                     break
             time.sleep(0.2)
@@ -206,4 +207,5 @@ def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
     out = subprocess.run([sys.executable, "-m", "hpstudy", "status", str(db)], cwd=ROOT,
                          env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    assert f"coordinator: PID {proc.pid} on" in out.stdout and "is gone" in out.stdout
+    assert f"WARNING: coordinator PID {proc.pid} on" in out.stdout
+    assert "is gone (stale lease" in out.stdout and "will be re-run on resume" in out.stdout

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +16,8 @@ import hpstudy
 from hpstudy.report import progress_line, status_text
 from hpstudy.storage import EventKind, SQLiteStorage
 from tests import _report_studies as rs
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +99,75 @@ def test_status_gives_an_eta_from_the_planned_trials(tmp_path):
     assert eta, text
 
 
-def test_status_says_when_the_coordinating_process_looks_dead(tmp_path):
+def _lease_in_a_process_that_dies(path) -> int:
+    """Take the study's lease in a child process that is then killed: a stale lease."""
+    code = ("import os, sys; from hpstudy.storage import SQLiteStorage; "
+            "SQLiteStorage(sys.argv[1]).acquire_lease(n_jobs=2); print(os.getpid(), flush=True); "
+            "os._exit(0)")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return int(out.stdout)
+
+
+def test_status_without_a_lease_falls_back_on_the_silence(tmp_path):
+    """A study in memory keeps no lease: a long silence with trials running is the hint."""
+    space = hpstudy.SearchSpace({"x": hpstudy.Real(0.0, 1.0)})
+    study = hpstudy.Study(space, seed=0)
+    study.run(rs.plain, n_trials=2, progress=False)
+    study.storage.append(EventKind.TRIAL_CREATED, 2, {"params": {"x": 0.5}, "seed": 2})
+    quiet = status_text(study, now=time.time() + 5)
+    assert "1 running" in quiet and "WARNING" not in quiet and "coordinator" not in quiet
+    stale = status_text(study, now=time.time() + 3600)
+    assert "WARNING: no progress for 60.0 min while 1 trial(s) are running" in stale
+    assert "coordinating process may have died; `hpstudy resume` continues it" in stale
+
+
+def test_status_says_the_coordinator_is_alive_from_its_fresh_lease(tmp_path):
     path = tmp_path / "k.db"
     rs.one_model(path, n_trials=3)
     _kill_mid_trial(path)
-    fresh = status_text(path, now=time.time() + 5)
-    assert "1 running" in fresh and "WARNING" not in fresh
-    stale = status_text(path, now=time.time() + 3600)
-    assert "WARNING: no progress for 60.0 min while 1 trial(s) are running" in stale
-    assert "coordinating process may have died; `hpstudy resume` continues it" in stale
+    store = SQLiteStorage(path)
+    try:
+        lease, _ = store.acquire_lease(n_jobs=3)  # this test's process: alive
+        text = status_text(path, now=time.time() + 3600)  # an hour of silence: still alive
+    finally:
+        store.release_lease()
+        store.close()
+    line = f"  coordinator PID {os.getpid()} on {socket.gethostname()} is alive (heartbeat "
+    assert line in text and "3 task(s) at a time" in text
+    assert "WARNING" not in text and "may have died" not in text and "1 running" in text
+
+
+def test_status_says_a_dead_coordinator_is_gone_and_its_trials_will_rerun(tmp_path):
+    path = tmp_path / "k.db"
+    rs.one_model(path, n_trials=3)
+    _kill_mid_trial(path)
+    pid = _lease_in_a_process_that_dies(path)
+    text = status_text(path)  # at once: no silence needed, the lease says it
+    assert (f"  WARNING: coordinator PID {pid} on {socket.gethostname()} is gone (stale lease, "
+            "last heartbeat ") in text
+    assert ("the 1 running trial(s) will be re-run on resume; `hpstudy resume` continues the "
+            "study") in text
+    assert "is alive" not in text and "may have died" not in text
+    # the report page's status row says the same
+    from hpstudy.report import build_report
+
+    status = dict(build_report(path).sections["settings"].data.rows)["status"]
+    assert f"coordinator PID {pid}" in status and "is gone (stale lease" in status
+
+
+def test_status_of_running_trials_that_no_coordinator_holds(tmp_path):
+    """Trials left RUNNING by a run that ended without finishing them (lease given back)."""
+    path = tmp_path / "k.db"
+    rs.one_model(path, n_trials=3)
+    _kill_mid_trial(path)
+    text = status_text(path)
+    assert ("WARNING: no coordinator holds the study (its last run ended or was stopped): the "
+            "1 running trial(s) will be re-run on resume") in text
+    finished = tmp_path / "f.db"
+    rs.one_model(finished, n_trials=3)
+    text = status_text(finished)
+    assert "WARNING" not in text and "coordinator" not in text
 
 
 def test_status_of_an_empty_study(tmp_path):

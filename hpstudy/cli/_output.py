@@ -3,39 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from hpstudy.errors import ConfigError
+from hpstudy.report import printable
 
-# C0 and C1 control characters (newline excepted), line/paragraph separators and
-# bidirectional overrides: a study's names could otherwise drive the terminal.
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    r"""``text`` with control characters escaped (``\x1b``), newlines kept.
-
-    Parameters
-    ----------
-    text : str
-        What is about to be printed (names and values come from a study file).
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> printable("lr\x1b[2J")
-    'lr\\x1b[2J'
-    """
-    return _CONTROL.sub(_escape_char, text)
+__all__ = ["printable"]  # the one escaping rule lives in hpstudy.report (_escape)
 
 
 def _one_line(text: str) -> str:
@@ -44,8 +17,6 @@ def _one_line(text: str) -> str:
 
 def _describe(exc: BaseException) -> str:
     return _one_line(f"{type(exc).__name__}: {exc}")
-
-
 
 
 def _emit(text: str, end: str = "\n") -> None:

@@ -8,7 +8,9 @@
 * :func:`load_study_data` -- a stored study's trials and settings, read-only,
   without its folds object;
 * :func:`progress_line` / :func:`status_text` -- following a run: one log line
-  per finished trial, and what ``hpstudy status`` prints.
+  per finished trial, and what ``hpstudy status`` prints;
+* :func:`printable` / :func:`json_printable` -- a study's names and values with
+  terminal control characters escaped (every text output goes through them).
 
 matplotlib is imported only when a figure is drawn (Agg, no pyplot state).
 """
@@ -22,6 +24,7 @@ from typing import Any
 from hpstudy.errors import ConfigError
 from hpstudy.report._build import StudyReport, build_report
 from hpstudy.report._compare import Comparison, compare, compare_page
+from hpstudy.report._escape import json_printable, printable
 from hpstudy.report._load import StudyRecord, load_study_data
 from hpstudy.report._progress import progress_line, status_text
 from hpstudy.report._records import Section
@@ -34,7 +37,9 @@ __all__ = [
     "analyze_text",
     "build_report",
     "compare",
+    "json_printable",
     "load_study_data",
+    "printable",
     "progress_line",
     "status_text",
     "write_compare_html",

@@ -90,7 +90,7 @@ def build_report(source: Any, *, model: str | None = "auto", top_k: int = 10,
         raise ConfigError(f"top_k: must be an integer >= 1 (got {top_k!r})")
     record = load_study_data(source)
     trials = record.trials
-    model = _data.detect_model(trials, model)
+    requested, model = model, _data.detect_model(trials, model)
     labels = {str(t.params.get(model, "all")) if model else "all" for t in trials} or {"all"}
     space = record.settings.get("space") or {}
     sections = [
@@ -98,7 +98,8 @@ def build_report(source: Any, *, model: str | None = "auto", top_k: int = 10,
         _data.history_section(trials),
         _data.params_section(trials, space, model),
         _stats.importance_section(trials, seed=seed),
-        _stats.decomposition_section(trials, model, seed=seed),
+        _stats.decomposition_section(trials, "auto" if requested == "auto" and model else model,
+                                     seed=seed),
         _stats.distributions_section(trials, model),
         _data.curves_section(trials, model),
         _data.top_section(trials, k=top_k),

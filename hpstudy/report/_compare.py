@@ -140,6 +140,7 @@ def _esc(s: str) -> str:
 
 def compare_text(comp: Comparison, fmt: str = "text") -> str:
     """The table of best configurations, and each study's best-vs-runner-up sentences."""
+    from hpstudy.report._escape import printable
     from hpstudy.report._text import _md_table, _text_table
 
     md = fmt == "md"
@@ -150,4 +151,4 @@ def compare_text(comp: Comparison, fmt: str = "text") -> str:
         sec = rep.sections["comparison"]
         out += ["", f"## {name}" if md else name, ""]
         out += list(sec.data.sentences) if sec.ok else [sec.reason or ""]
-    return "\n".join(out).rstrip() + "\n"
+    return printable("\n".join(out).rstrip() + "\n")

@@ -235,5 +235,10 @@ def study_page(report: StudyReport, figures_dir: str | os.PathLike | None = None
         fdir.mkdir(parents=True, exist_ok=True)
     figs = report_figures(report)
     body = "".join(section_html(s, figs[k], fdir) for k, s in report.sections.items())
+    record = report.record
+    if record.phase_note:  # which phase this is, and a link to the other one's page
+        link = (f' <a href="{esc(record.phase_link)}">{esc(record.phase_link)}</a>'
+                if record.phase_link else "")
+        body = f'<p class="phase">{esc(record.phase_note)}{link}</p>' + body
     toc = [(k, s.title) for k, s in report.sections.items()]
     return page(f"hpstudy report: {report.record.name}", body, toc)

@@ -15,9 +15,10 @@ from typing import Any
 import attrs
 
 from hpstudy.errors import ConfigError, StorageError
+from hpstudy.storage import Lease
 from hpstudy.trials import Trials
 
-__all__ = ["StudyRecord", "load_study_data"]
+__all__ = ["StudyRecord", "confirm_note", "load_study_data"]
 
 
 @attrs.frozen(kw_only=True)
@@ -39,6 +40,22 @@ class StudyRecord:
         Unix time of the reading.
     last_event_at : float or None
         Unix time of the study's latest event (None without events).
+    leased : bool
+        True when the study's storage keeps a coordinator lease (an SQLite
+        file): then :attr:`lease` says who runs it.
+    lease : Lease or None
+        The lease recorded in the file when it was read (fresh or stale); None
+        when no coordinator holds it (none ran, or the last run ended).
+    phase : {"search", "confirm"}
+        Which phase of the study file this is: the search, or its confirm phase
+        (the best configurations re-evaluated without pruning, see
+        :meth:`hpstudy.Study.confirm`).
+    phase_note : str or None
+        A sentence about the study file's other phase: for a confirm phase,
+        what it re-evaluated; for a search with a confirm phase, that its
+        balanced, unpruned analysis is there and how to see it.
+    phase_link : str or None
+        Where the other phase's HTML report is (a file name beside this one).
     """
 
     trials: Trials
@@ -46,6 +63,11 @@ class StudyRecord:
     source: str = "<trials>"
     read_at: float = attrs.field(factory=time.time)
     last_event_at: float | None = None
+    leased: bool = False
+    lease: Lease | None = None
+    phase: str = "search"
+    phase_note: str | None = None
+    phase_link: str | None = None
 
     @property
     def name(self) -> str:
@@ -67,7 +89,7 @@ def _from_path(path: str | os.PathLike) -> StudyRecord:
     text = os.fspath(path)
     if not os.path.isfile(text):
         raise StorageError(f"storage {text!r}: no such file")
-    store = SQLiteStorage(text)
+    store = SQLiteStorage(text, read_only=True)  # a reader never writes
     try:
         meta = store.load_meta()
         for key in ("metric", "goal"):
@@ -76,19 +98,46 @@ def _from_path(path: str | os.PathLike) -> StudyRecord:
         builder = TrialsBuilder(metric=meta["metric"], goal=meta["goal"])
         events = store.read(0)
         builder.apply(events)
+        lease = store.lease()
     finally:
         store.close()
     last = max((e.time for e in events), default=None)
     return StudyRecord(trials=builder.trials(), settings=dict(meta), source=text,
-                       last_event_at=last)
+                       last_event_at=last, leased=True, lease=lease)
 
 
 def _from_study(study: Any) -> StudyRecord:
     trials = study.trials
     meta = dict(getattr(study, "meta", None) or {})
     times = [t for tr in trials for t in (tr.started_at, tr.finished_at) if t is not None]
-    return StudyRecord(trials=trials, settings=meta, source="<study>",
-                       last_event_at=max(times, default=None))
+    reader = getattr(study.storage, "lease", None)
+    lease = reader() if callable(reader) else None
+    notes = meta.get("annotations") or {}
+    confirm = isinstance(notes, dict) and notes.get("phase") == "confirm"
+    path = getattr(study.storage, "path", None)
+    return StudyRecord(trials=trials, settings=meta,
+                       source=str(path) if confirm and path else "<study>",
+                       last_event_at=max(times, default=None), leased=callable(reader),
+                       lease=lease, phase="confirm" if confirm else "search",
+                       phase_note=confirm_note(notes, len(trials)) if confirm else None)
+
+
+def confirm_note(annotations: dict[str, Any], n_trials: int) -> str:
+    """What a confirm phase re-evaluated, from its stored annotations, in one sentence."""
+    configurations = annotations.get("configurations") or []
+    sources = [str(c.get("source")) for c in configurations if isinstance(c, dict)]
+    shown = ", ".join(sources[:12]) + (f", ... ({len(sources) - 12} more)"
+                                       if len(sources) > 12 else "")
+    per_model = annotations.get("per_model")
+    top = annotations.get("top")
+    best = "the best configuration" if top == 1 else f"the {top} best configurations"
+    which = f"{best} of each value of {per_model!r}" if per_model else best
+    done = (f"{n_trials} of {len(configurations)} re-evaluated so far"
+            if n_trials < len(configurations) else f"{n_trials} re-evaluated")
+    return (f"Confirm phase: {which} of the search (search trials {shown}; "
+            f"{done}), run to the end without pruning on the search's folds with "
+            f"{annotations.get('seeds', 1)} seed(s) per split. This balanced, unpruned design "
+            "is the one to analyse for model change vs tuning vs noise.")
 
 
 def load_study_data(source: Any) -> StudyRecord:

@@ -3,7 +3,8 @@
 :func:`progress_line` is what the study loop logs when a trial ends (through
 :mod:`logging`, so that nohup, CI and cluster jobs keep a readable trace);
 :func:`status_text` is what ``hpstudy status`` prints: elapsed time, an ETA,
-the top trials, and whether the coordinating process looks alive.
+the top trials, and whether the coordinating process lives (from the study's
+lease: its pid, host and heartbeat).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import math
 import time
 from typing import Any
 
+import attrs
+
+from hpstudy.report._escape import printable
 from hpstudy.report._load import StudyRecord, load_study_data
 from hpstudy.report._records import duration_text
-from hpstudy.report._settings import elapsed_seconds, planned_trials, stale_note
+from hpstudy.report._settings import coordinator_note, elapsed_seconds, planned_trials
 from hpstudy.trials import Trial, TrialState
 
 __all__ = ["planned_trials", "progress_line", "status_text"]
@@ -85,7 +89,7 @@ def progress_line(trial: Trial, best_value: float | None, elapsed_s: float | Non
     else:
         what = "still running"
     best = "no complete trial yet" if best_value is None else f"best so far {_v(best_value)}"
-    return f"{head}: {what} | {best} | elapsed {duration_text(elapsed_s)}"
+    return printable(f"{head}: {what} | {best} | elapsed {duration_text(elapsed_s)}")
 
 
 def _eta(record: StudyRecord, planned: int | None, elapsed: float | None) -> str | None:
@@ -111,9 +115,11 @@ def _top_table(record: StudyRecord, top_k: int) -> list[str]:
         return ["  no trial has a value yet"]
     names = list(dict.fromkeys(k for t in ranked for k in t.params))
     head = ["rank", "trial", trials.metric, "state", *names]
+    head = [printable(c) for c in head]  # escaped before the widths are taken
     rows = [[str(i), str(t.number), _v(t.value),
              t.state.value + (" (last value)" if t.state is TrialState.PRUNED else ""),
-             *(_param(t.params.get(k, "-")) for k in names)] for i, t in enumerate(ranked, 1)]
+             *(printable(_param(t.params.get(k, "-"))) for k in names)]
+            for i, t in enumerate(ranked, 1)]
     width = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
     return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip()
             for r in [head, ["-" * w for w in width], *rows]]
@@ -143,9 +149,7 @@ def status_text(source: Any, *, top_k: int = 5, now: float | None = None) -> str
     """
     record = load_study_data(source)
     if now is not None:
-        record = StudyRecord(trials=record.trials, settings=record.settings,
-                             source=record.source, read_at=now,
-                             last_event_at=record.last_event_at)
+        record = attrs.evolve(record, read_at=now)
     trials = record.trials
     planned = planned_trials(record)
     counts = {s.value: len(trials.with_state(s)) for s in TrialState}
@@ -153,8 +157,10 @@ def status_text(source: Any, *, top_k: int = 5, now: float | None = None) -> str
              + (f" of {planned} planned" if planned else "")
              + f" ({trials.metric}, {trials.goal.value})",
              "  " + ", ".join(f"{n} {k}" for k, n in counts.items())]
-    stale = stale_note(record, planned=planned)
-    elapsed = elapsed_seconds(record, live=counts["running"] > 0 and stale is None)
+    alive, stale = coordinator_note(record, planned=planned)
+    if alive and not stale:
+        lines.append(f"  {alive}")
+    elapsed = elapsed_seconds(record, live=counts["running"] > 0 and not stale)
     lines.append(f"  elapsed: {duration_text(elapsed)}")
     eta = _eta(record, planned, elapsed)
     if record.last_event_at is not None:
@@ -162,10 +168,10 @@ def status_text(source: Any, *, top_k: int = 5, now: float | None = None) -> str
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(record.last_event_at))
         lines.append(f"  last event: {when} ({ago} ago)")
     if stale:
-        lines.append(f"  WARNING: {stale}")
+        lines.append(f"  WARNING: {alive}")
     elif eta:
         lines.append(f"  ETA: {eta}")
     elif counts["running"] == 0 and len(trials):
         lines.append("  no trial running: the run has ended")
     lines += ["", f"top {top_k} trials:", *_top_table(record, top_k)]
-    return "\n".join(lines)
+    return printable("\n".join(lines))

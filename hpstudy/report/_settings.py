@@ -14,7 +14,8 @@ from hpstudy.report._load import StudyRecord
 from hpstudy.report._records import Section, SettingsData, duration_text
 from hpstudy.trials import Trials, TrialState
 
-__all__ = ["STALE_AFTER", "elapsed_seconds", "planned_trials", "settings_section", "stale_note"]
+__all__ = ["STALE_AFTER", "coordinator_note", "elapsed_seconds", "planned_trials",
+           "settings_section", "stale_note"]
 
 STALE_AFTER = 600.0  # seconds without an event before RUNNING trials look abandoned
 
@@ -71,6 +72,38 @@ def stale_note(record: StudyRecord, *, min_idle: float = STALE_AFTER,
             else f"with {finished} of {planned} planned trials finished")
     return (f"no progress for {duration_text(idle)} {what}: the coordinating process may "
             "have died; `hpstudy resume` continues it")
+
+
+def coordinator_note(record: StudyRecord, *, min_idle: float = STALE_AFTER,
+                     planned: int | None = None) -> tuple[str | None, bool]:
+    """Whether the study's run is alive, from its lease when the storage keeps one.
+
+    Returns ``(text, warning)``. With a lease (an SQLite study): ``coordinator
+    PID 123 on HOST is alive (heartbeat 3 s ago ...)`` (not a warning), or ``...
+    is gone (stale lease ...): the 2 running trial(s) will be re-run on resume``
+    (a warning); with no lease held and trials RUNNING, that no coordinator
+    holds the study (a warning). Without leases (a study in memory, bare
+    trials) it falls back to :func:`stale_note`'s guess from the silence.
+    """
+    if not record.leased:
+        stale = stale_note(record, min_idle=min_idle, planned=planned)
+        return (stale, True) if stale else (None, False)
+    running = len(record.trials.running)
+    rerun = (f": the {running} running trial(s) will be re-run on resume" if running else "")
+    lease = record.lease
+    if lease is None:
+        if not running:
+            return None, False
+        return ("no coordinator holds the study (its last run ended or was stopped)" + rerun
+                + "; `hpstudy resume` continues it", True)
+    beat = duration_text(max(record.read_at - lease.heartbeat, 0.0))
+    who = f"coordinator PID {lease.pid} on {lease.host}"
+    if lease.fresh(now=record.read_at):
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(lease.started))
+        return (f"{who} is alive (heartbeat {beat} ago; running the study since {since}, "
+                f"{lease.n_jobs} task(s) at a time)", False)
+    return (f"{who} is gone (stale lease, last heartbeat {beat} ago)" + rerun
+            + "; `hpstudy resume` continues the study", True)
 
 
 # ------------------------------------------------------------------ settings
@@ -151,11 +184,13 @@ def settings_section(record: StudyRecord, *, stale_after: float = 600.0) -> Sect
     counts = {st.value: len(trials.with_state(st)) for st in TrialState}
     elapsed = elapsed_seconds(record)
     status = f"{len(trials)} trials: " + ", ".join(f"{n} {k}" for k, n in counts.items())
-    stale = stale_note(record, min_idle=stale_after, planned=planned_trials(record))
-    if stale:
-        status += "; " + stale
+    alive, _ = coordinator_note(record, min_idle=stale_after, planned=planned_trials(record))
+    if alive:
+        status += "; " + alive
     goal = trials.goal.value
     rows: list[tuple[str, str]] = [("study", record.name), ("read from", record.source),
+            ("phase", "confirm (re-evaluated without pruning)" if record.phase == "confirm"
+             else "search"),
             ("metric", f"{trials.metric} ({goal})")]
     if s:
         rows += [("search method", str(s.get("optimizer", "?"))), ("seed", str(s.get("seed", "?"))),
@@ -177,6 +212,7 @@ def settings_section(record: StudyRecord, *, stale_after: float = 600.0) -> Sect
     data = SettingsData(rows=tuple(rows),
                         space=tuple((k, _space_text(v)) for k, v in space.items()),
                         counts=counts, elapsed=elapsed)
-    return Section(key="settings", title="Study settings and status", data=data)
+    notes = (record.phase_note,) if record.phase_note else ()
+    return Section(key="settings", title="Study settings and status", data=data, notes=notes)
 
 

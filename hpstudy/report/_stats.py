@@ -8,6 +8,7 @@ distributions across folds, and best vs runner-up with the winner's curse.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import attrs
@@ -116,7 +117,9 @@ def decomposition_section(trials: Trials, model: str | None, seed: int = 0) -> S
 
     title = "Model change vs tuning vs noise"
     try:
-        dec = decompose(trials, model=model, seed=seed)
+        with warnings.catch_warnings():  # what it warns about is in dec.notes, shown below
+            warnings.simplefilter("ignore", UserWarning)
+            dec = decompose(trials, model=model, seed=seed)
     except ConfigError as exc:
         return Section(key="decomposition", title=title,
                        reason=f"The variance decomposition could not be computed: {_plain(exc)}.")
@@ -132,8 +135,8 @@ def decomposition_section(trials: Trials, model: str | None, seed: int = 0) -> S
                      "only, not models in general); its interval is wide.")
     elif dec.model_kind == "absent":
         notes.append("One architecture only: there is no model-change component.")
-    if dec.dropped:
-        notes.append(f"{dec.dropped} configuration(s) without every fold were left out.")
+    # which configurations and model values were left out, and why (after the model note)
+    notes.extend(n[:1].upper() + n[1:] + ("" if n.endswith(".") else ".") for n in dec.notes[1:])
     notes.append(f"Intervals at {dec.confidence:.0%}: {dec.fit.interval_method}.")
     spreads = [*([dec.across_models] if dec.across_models is not None else []),
                *dec.within_models.values()]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hpstudy.report._build import StudyReport
+from hpstudy.report._escape import json_printable, printable
 from hpstudy.report._records import (
     CurvesData,
     DistributionsData,
@@ -147,6 +148,9 @@ _TABLES: dict[str, Callable[[Any], list[Table]]] = {
 
 
 def _text_table(cols: Row, rows: Sequence[Row]) -> list[str]:
+    # escaped before the widths are taken, so a hostile name cannot shift the columns
+    cols = [printable(c) for c in cols]
+    rows = [[printable(c) for c in r] for r in rows]
     cells = [cols, *rows]
     w = [max(len(r[i]) for r in cells) for i in range(len(cols))]
     out = []
@@ -159,7 +163,7 @@ def _text_table(cols: Row, rows: Sequence[Row]) -> list[str]:
 
 def _md_table(cols: Row, rows: Sequence[Row]) -> list[str]:
     def cell(s: str) -> str:
-        return s.replace("|", "\\|").replace("\n", " ")
+        return printable(s).replace("|", "\\|").replace("\n", " ")
 
     head = [c or " " for c in cols]
     return ["| " + " | ".join(cell(c) for c in head) + " |",
@@ -172,6 +176,8 @@ def render(report: StudyReport, fmt: str = "text") -> str:
     md = fmt == "md"
     out = [f"# hpstudy analysis: {report.record.name}" if md
            else f"hpstudy analysis: {report.record.name}", ""]
+    if report.record.phase_note:  # which phase this is, and where the other one is
+        out += [("> " if md else "") + report.record.phase_note, ""]
     for sec in report.sections.values():
         out += [f"## {sec.title}" if md else sec.title,
                 "" if md else "=" * len(sec.title)]
@@ -187,13 +193,15 @@ def render(report: StudyReport, fmt: str = "text") -> str:
                    [s for t in sec.data.sentences for s in (t, "")]
         out += [("> " if md else "") + n for n in sec.notes]
         out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return printable("\n".join(out).rstrip() + "\n")
 
 
 def to_json(report: StudyReport) -> str:
     """The report's tables and sentences as JSON (sections keyed by name)."""
     doc: dict[str, Any] = {"study": report.record.name, "metric": report.record.trials.metric,
-                           "goal": report.record.trials.goal.value, "sections": {}}
+                           "goal": report.record.trials.goal.value,
+                           "phase": report.record.phase, "phase_note": report.record.phase_note,
+                           "sections": {}}
     for key, sec in report.sections.items():
         entry: dict[str, Any] = {"title": sec.title, "available": sec.ok}
         if not sec.ok:
@@ -206,4 +214,4 @@ def to_json(report: StudyReport) -> str:
                 entry["sentences"] = list(sec.data.sentences)
                 entry["best"], entry["runner_up"] = sec.data.best, sec.data.runner_up
         doc["sections"][key] = entry
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return json_printable(json.dumps(doc, indent=2, ensure_ascii=False)) + "\n"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
+
 import attrs
 import numpy as np
 
 from hpstudy.errors import ConfigError
 from hpstudy.trials import Goal, Trials
 
-__all__ = ["MODEL_NAMES", "StudyData", "model_parameter", "resolve_model", "study_data"]
+__all__ = ["MODEL_NAMES", "StudyData", "confirm_hint", "model_parameter", "resolve_model",
+           "settle_model_levels", "study_data"]
 
 #: Parameter names read as "the architecture" when ``model="auto"`` (case-insensitive).
 MODEL_NAMES = ("model", "model_name", "model_type", "arch", "architecture", "network",
@@ -67,6 +71,96 @@ class StudyData:
     def thin_models(self) -> dict[str, int]:
         """The model levels with fewer than 2 complete configurations (level -> count)."""
         return {m: n for m, n in self.model_counts.items() if n < 2}
+
+    def level_text(self, level: str) -> str:
+        """``model_name='slow' has 1 complete configuration (4 left out: 3 pruned, 1 failed)``."""
+        kept = self.model_counts.get(level, 0)
+        reasons = self.model_dropped.get(level, {})
+        text = (f"{self.model}={level!r} has {kept} complete configuration"
+                f"{'' if kept == 1 else 's'}")
+        if reasons:
+            why = ", ".join(f"{n} {r}" for r, n in reasons.items())
+            text += f" ({sum(reasons.values())} left out: {why})"
+        return text
+
+    def without_levels(self, levels: Sequence[str]) -> StudyData:
+        """This data without the configurations of the model ``levels``.
+
+        Their complete configurations join :attr:`dropped_reasons` as
+        ``"model level dropped"``; :attr:`model_counts` keeps every level.
+        """
+        if self.models is None:
+            return self
+        gone = np.isin(self.models, list(levels))
+        reasons = dict(self.dropped_reasons)
+        reasons.update({int(n): "model level dropped" for n in self.numbers[gone]})
+        params = self.params
+        if params is not None:
+            params = params[~gone].reset_index(drop=True)  # type: ignore[index]
+        return attrs.evolve(self, scores=self.scores[~gone], numbers=self.numbers[~gone],
+                            models=self.models[~gone], params=params,
+                            dropped=len(reasons), dropped_reasons=reasons)
+
+
+def confirm_hint(model: str) -> str:
+    """How to get >= 2 complete configurations of every value of ``model``."""
+    return (f"run `hpstudy confirm STUDY --per-model {model}` (Python: "
+            f"study.confirm(objective, per_model={model!r})) to re-evaluate the best "
+            "configurations of each model without pruning, then analyse that phase")
+
+
+def settle_model_levels(data: StudyData, requested: str | None, *, stacklevel: int = 2
+                        ) -> tuple[StudyData, list[str]]:
+    """Apply the rule for model levels with fewer than 2 complete configurations.
+
+    A model comparison needs at least 2 configurations that completed every fold
+    in each model level (a level's tuning spread is otherwise confounded with its
+    effect). With a model parameter named by the caller (``requested`` is a name)
+    such a study is refused; with ``requested="auto"`` the thin levels are dropped
+    from the model comparison, with a note and a warning naming each of them.
+
+    Parameters
+    ----------
+    data : StudyData
+        The study's complete configurations (from :func:`study_data`).
+    requested : str or None
+        The ``model`` argument the caller gave (``"auto"``, a name or None).
+    stacklevel : int, default 2
+        Passed to :func:`warnings.warn`.
+
+    Returns
+    -------
+    (StudyData, list of str)
+        The data to decompose (without the thin levels) and notes saying which
+        levels were dropped and why (empty when none was).
+
+    Raises
+    ------
+    ConfigError
+        When ``requested`` names the model parameter and a level is thin.
+    """
+    if data.model is None or len(data.model_counts) < 2:
+        return data, []
+    thin = data.thin_models()
+    if not thin:
+        return data, []
+    texts = "; ".join(data.level_text(level) for level in thin)
+    if requested != "auto":
+        raise ConfigError(f"model: a model comparison needs >= 2 configurations that completed "
+                          f"every fold in each value of {data.model!r}, but {texts}; "
+                          f"{confirm_hint(data.model)}, or pass model=None to analyse without "
+                          "the model factor")
+    kept = [level for level, n in data.model_counts.items() if n >= 2]
+    if len(kept) >= 2:
+        share = f"the model share is estimated over {', '.join(map(repr, kept))} only"
+    else:
+        share = ("the model share cannot be estimated" + (
+            f"; tuning and noise are those of {data.model}={kept[0]!r} alone" if kept else ""))
+    message = f"{texts}; {share}: {confirm_hint(data.model)}"
+    warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
+    note = (f"model levels dropped from the model comparison (fewer than 2 complete "
+            f"configurations): {texts}; {share}")
+    return data.without_levels(list(thin)), [note]
 
 
 def _numbers(numbers: list[int], limit: int = 12) -> str:

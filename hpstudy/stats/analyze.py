@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import warnings
-
 import attrs
 import numpy as np
 
 from hpstudy.errors import ConfigError
-from hpstudy.stats._frame import study_data
+from hpstudy.stats._frame import settle_model_levels, study_data
 from hpstudy.stats._results import ResultBase, Table, fmt
 from hpstudy.stats.compare import (
     BayesianComparison,
@@ -19,7 +17,7 @@ from hpstudy.stats.compare import (
 from hpstudy.stats.importance import Importance, importance
 from hpstudy.stats.intervals import _check_confidence
 from hpstudy.stats.selection import SelectionBias, bbc_cv
-from hpstudy.stats.variance import Decomposition, decompose
+from hpstudy.stats.variance import Decomposition, _decompose_data
 
 __all__ = ["Analysis", "analyze"]
 
@@ -123,15 +121,21 @@ def analyze(
     Warns
     -----
     UserWarning
-        When the study has a model factor and one of its values has fewer than 2
-        configurations that completed every fold: the model comparison (the
-        decomposition) is refused, and the notes say which values and why.
+        With ``model="auto"``, when a value of the detected model parameter has
+        fewer than 2 configurations that completed every fold: that value is left
+        out of the model comparison (the decomposition), and the warning and the
+        notes say which value, how many complete configurations it has, why the
+        others were left out, and how to get them (``hpstudy confirm STUDY
+        --per-model NAME``).
 
     Raises
     ------
     ConfigError
-        When the study has fewer than 2 complete configurations, ``model`` names
-        no parameter (or ``"auto"`` finds several), or an option is out of range.
+        When the study has fewer than 2 complete configurations; when ``model``
+        names the model parameter and one of its values has fewer than 2 complete
+        configurations (the model comparison is refused, with the same details);
+        when ``model`` names no parameter (or ``"auto"`` finds several), or an
+        option is out of range.
 
     Examples
     --------
@@ -153,19 +157,15 @@ def analyze(
     if dropped:
         notes.append(dropped)
     notes.extend(data.model_notes())
-    thin = data.thin_models() if len(data.model_counts) >= 2 else {}
     dec = imp = ttest = bayes = sel = None
     n_folds = data.scores.shape[1]
-    if thin:
-        refusal = (f"model comparison refused: every value of {data.model!r} needs >= 2 "
-                   f"configurations that completed every fold (complete configurations: "
-                   f"{data.model_counts}); re-evaluate the best of each model without "
-                   f"pruning (hpstudy confirm --per-model {data.model}), or pass "
-                   f"model=None to analyse without the model factor")
-        notes.append(refusal)
-        warnings.warn(refusal, UserWarning, stacklevel=2)
-    elif n_folds >= 2:
-        dec = decompose(trials, model=model, confidence=conf, seed=seed, goal=data.goal)
+    if n_folds >= 2:
+        kept, level_notes = settle_model_levels(data, model, stacklevel=2)
+        notes.extend(level_notes)
+        try:
+            dec = _decompose_data(kept, notes=level_notes, confidence=conf, seed=seed)
+        except ConfigError as exc:  # e.g. every model value dropped: too few configurations
+            notes.append(f"decomposition skipped: {exc}")
     else:
         notes.append("one fold per configuration: no decomposition, comparison or BBC-CV")
     try:

@@ -26,6 +26,7 @@ larger) is kept apart as :attr:`Decomposition.model_spread`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import attrs
 import numpy as np
@@ -33,7 +34,7 @@ import numpy as np
 from hpstudy._validation import check_int
 from hpstudy.errors import ConfigError
 from hpstudy.stats._components import VarianceComponents, variance_components
-from hpstudy.stats._frame import StudyData, study_data
+from hpstudy.stats._frame import StudyData, settle_model_levels, study_data
 from hpstudy.stats._results import ResultBase, Table, fmt, interval
 from hpstudy.stats.intervals import _check_confidence, percentile_interval
 
@@ -92,13 +93,15 @@ class Decomposition(ResultBase):
     within_models : dict of str to Spread
         Spread of the configurations' means within each architecture.
     n_configs, n_folds, dropped : int
-        Configurations and folds used; configurations left out (unfinished folds).
+        Configurations and folds used; configurations left out (pruned, failed,
+        running, incomplete folds, or of a model value dropped from the comparison).
     metric, goal : str
         The metric and whether it is maximised.
     confidence : float
         Level of every interval.
     notes : tuple of str
-        Which architecture column was used and other remarks.
+        Which architecture column was used, which configurations and model values
+        were left out and why, and other remarks.
     """
 
     fit: VarianceComponents
@@ -142,7 +145,8 @@ class Decomposition(ResultBase):
         rows = tuple((labels[k], fmt(v), fmt(math.sqrt(max(v, 0.0))), interval(lo, hi),
                       f"{shares[k]:.1%}") for k, (v, lo, hi) in self.sources.items())
         notes = [f"{self.n_configs} configurations x {self.n_folds} folds of {self.metric} "
-                 f"({self.goal}); {self.dropped} configurations without every fold left out.",
+                 f"({self.goal}); {self.dropped} configurations left out"
+                 + (" (see below)." if self.dropped else "."),
                  "share: fraction of the variance of one score of the design "
                  f"({fmt(self.total)}, the sum of the four).",
                  f"{self.confidence:.0%} intervals: {self.fit.interval_method}; solver "
@@ -255,12 +259,25 @@ def decompose(
     -------
     Decomposition
 
+    Warns
+    -----
+    UserWarning
+        With ``model="auto"``, when a value of the detected model parameter has
+        fewer than 2 configurations that completed every fold: that value is left
+        out of the model comparison, and the warning and :attr:`Decomposition.notes`
+        say which value, how many complete configurations it has and why its
+        others were left out (pruned, failed, running, incomplete folds).
+
     Raises
     ------
     ConfigError
-        When the study has fewer than 2 folds or 2 complete configurations (per
-        architecture), ``model`` names no column (or ``"auto"`` finds several),
-        or an option is out of range.
+        When the study has fewer than 2 folds or 2 complete configurations;
+        when ``model`` names the parameter and one of its values has fewer than
+        2 complete configurations (a model comparison is refused: the message
+        names each such value, its count and why the others were left out, and
+        how to get them: ``hpstudy confirm STUDY --per-model NAME``); when
+        ``model`` names no column (or ``"auto"`` finds several), or an option
+        is out of range.
 
     Notes
     -----
@@ -271,13 +288,32 @@ def decompose(
     A constant metric (total variance 0) gives NaN shares and says so in the
     summary; it raises nothing.
     """
-    import pandas as pd
-
     conf = _check_confidence(confidence)
     random_model_min = check_int("random_model_min", random_model_min, minimum=2)
     n_boot = check_int("n_boot", n_boot, minimum=10)
     data = study_data(trials, model=model, goal=goal)
+    if data.scores.shape[1] < 2:
+        raise ConfigError("trials: need at least 2 folds to separate tuning from noise "
+                          f"(got {data.scores.shape[1]})")
+    data, notes = settle_model_levels(data, model, stacklevel=2)
+    return _decompose_data(data, notes=notes, method=method, confidence=conf,
+                          random_model_min=random_model_min, n_boot=n_boot, seed=seed)
+
+
+def _decompose_data(data: StudyData, *, notes: Sequence[str] = (), method: str = "reml",
+                   confidence: float = 0.95, random_model_min: int = 5, n_boot: int = 1000,
+                   seed: int | None = 0) -> Decomposition:
+    """:func:`decompose` of a study's data whose model levels are settled.
+
+    ``data`` comes from :func:`~hpstudy.stats._frame.settle_model_levels`; ``notes``
+    are the notes it returned (which model levels it dropped, and why).
+    """
+    import pandas as pd
+
     c, f = data.scores.shape
+    if c < 2:
+        raise ConfigError(f"trials: need at least 2 configurations that completed every fold "
+                          f"to decompose (got {c})" + "".join(f"; {n}" for n in notes))
     if f < 2:
         raise ConfigError(f"trials: need at least 2 folds to separate tuning from noise (got {f})")
     long = pd.DataFrame({"y": data.scores.ravel(), "config": np.repeat(np.arange(c), f),
@@ -291,12 +327,12 @@ def decompose(
         long["model"] = np.repeat(data.models, f)
         nested = {"config": "model"}
         counts = pd.Series(data.models).value_counts()
-        if counts.min() < 2:
+        if counts.min() < 2:  # settle_model_levels refuses or drops such levels first
             raise ConfigError(f"model: every architecture needs >= 2 complete configurations "
                               f"(got {counts.to_dict()})")
         (random if kind == "random" else fixed).insert(0, "model")
     fit = variance_components(long, "y", random=random, fixed=fixed, nested=nested, method=method,
-                              confidence=conf, seed=seed)
+                              confidence=confidence, seed=seed)
     sources, spread = {}, None
     if kind == "random":
         sources["model"] = (fit.components["model"], *fit.intervals["model"])
@@ -310,12 +346,14 @@ def decompose(
     sources["tuning"] = (fit.components["config"], *fit.intervals.get("config", nan2))
     sources["folds"] = (fit.components["fold"], *fit.intervals.get("fold", nan2))
     sources["residual"] = (fit.residual, *fit.intervals.get("Residual", nan2))
-    within, best, mmeans, across = _spreads(data, n_boot, conf, np.random.default_rng(seed))
+    within, best, mmeans, across = _spreads(data, n_boot, confidence,
+                                            np.random.default_rng(seed))
     if kind == "absent":
         best, mmeans = {}, {}
     return Decomposition(
         fit=fit, model_kind=kind, model=data.model, sources=sources, model_spread=spread,
         model_means=mmeans, best_per_model=best, across_models=across, within_models=within,
         n_configs=c, n_folds=f, dropped=data.dropped, metric=data.metric, goal=data.goal.value,
-        confidence=conf, notes=(data.model_note,),
+        confidence=confidence,
+        notes=(data.model_note, *filter(None, [data.dropped_note()]), *notes),
     )
