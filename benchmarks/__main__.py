@@ -17,6 +17,8 @@ BENCHMARKS = (
     "bench_stopping",
     "bench_variance",
     "bench_sample_efficiency",
+    "bench_throughput",
+    "bench_pruned_gp",
 )
 
 

@@ -1,11 +1,15 @@
 """The ``hpstudy`` command: run, resume, status, export, check (and report, analyze,
 compare, audit).
 
-Exit codes: 0 on success; 2 on bad input, a study file that cannot be read, or
-an output that cannot be written (one line on stderr: ``hpstudy COMMAND: error:
-...``); 130 when interrupted (Ctrl-C); 141, quietly, when the reader of the
-output went away (``hpstudy status | head -1``); 1 on an unexpected error (one
-line; set ``HPSTUDY_DEBUG=1`` for the traceback).
+Exit codes: 0 on success; 2 on bad input, a study file that cannot be read, an
+output that cannot be written, or a study stopped by ``--max-failures`` (one
+line on stderr: ``hpstudy COMMAND: error: ...``); 130 when interrupted (Ctrl-C,
+SIGINT) and 143 on SIGTERM: ``run``, ``resume`` and ``confirm`` then start no
+new trial, let the running ones finish (a second signal interrupts them: they
+stay RUNNING, to be resumed), release the study and print ``interrupted: N
+trials kept; resume with `hpstudy resume STUDY.db```; 141, quietly, when the
+reader of the output went away (``hpstudy status | head -1``); 1 on an
+unexpected error (one line; set ``HPSTUDY_DEBUG=1`` for the traceback).
 
 Security: ``run`` and ``resume`` import and call Python code (the objective and
 the folds factory). A study file names the code it was run with, so ``resume``
@@ -37,7 +41,13 @@ from hpstudy.cli._commands import (
 )
 from hpstudy.cli._export import _cmd_export
 from hpstudy.cli._output import _describe, _one_line, printable
-from hpstudy.errors import ConfigError, HpstudyError, StorageError
+from hpstudy.errors import (
+    ConfigError,
+    HpstudyError,
+    StorageError,
+    StudyInterrupted,
+    TooManyFailuresError,
+)
 from hpstudy.report.cli import HANDLERS as _REPORT_HANDLERS
 
 __all__ = ["MAX_JOBS", "MAX_SEED", "MAX_TRIALS", "load_callable", "main", "printable"]
@@ -78,22 +88,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success; 2 on bad input, an unreadable study or an output that
-        cannot be written; 130 when interrupted; 141 when stdout's reader went
-        away; 1 on an unexpected error. Every error is one line on stderr.
+        0 on success; 2 on bad input, an unreadable study, an output that
+        cannot be written or ``--max-failures`` reached; 130 when interrupted
+        (143 on SIGTERM); 141 when stdout's reader went away; 1 on an
+        unexpected error. Every error is one line on stderr.
     """
-    command = "?"
+    command, storage = "?", None
     try:
         try:
             args = _parser().parse_args(argv)
         except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
             return exc.code if isinstance(exc.code, int) else 2
-        command = args.command
+        command, storage = args.command, getattr(args, "storage", None)
         return _COMMANDS[command](args)
-    except (ConfigError, StorageError) as exc:
+    except (ConfigError, StorageError, TooManyFailuresError) as exc:
         return _fail(command, f"error: {exc}", 2)
     except HpstudyError as exc:
         return _fail(command, f"error: {exc}", 1)
+    except StudyInterrupted as exc:  # Study.run stopped on a signal; the study is released
+        again = "confirm" if command == "confirm" else "resume"
+        return _fail(command, f"interrupted: {exc.kept} trials kept; resume with "
+                              f"`hpstudy {again} {storage}`", 128 + exc.signum)
     except KeyboardInterrupt:
         hint = (" (finished trials are kept: `hpstudy resume` continues the study)"
                 if command in ("run", "resume") else "")

@@ -1,129 +1,36 @@
-"""The subcommands (run, resume, status, check, confirm, audit) and the parser."""
+"""The subcommands run, resume, status, check and audit, and the parser of them all
+(confirm: :mod:`._confirm`; export: :mod:`._export`; report, analyze, compare:
+:mod:`hpstudy.report.cli`)."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
-from hpstudy.cli._output import _describe, _emit, _one_line, printable
-from hpstudy.errors import ConfigError, HpstudyError, StorageError
+from hpstudy.cli._code import _make_folds, _stored_study_code, load_callable
+from hpstudy.cli._confirm import _add_confirm_command, _cmd_confirm
+from hpstudy.cli._files import _open, _reading, _require_file
+from hpstudy.cli._options import (
+    MAX_JOBS,
+    MAX_SEED,
+    MAX_TRIALS,
+    _add_control_options,
+    _add_dask_option,
+    _dask_client,
+    _int_option,
+    _Parser,
+)
+from hpstudy.cli._output import _emit
+from hpstudy.errors import ConfigError, StorageError
 from hpstudy.report.cli import add_commands as _add_report_commands
 from hpstudy.trials import TrialState
 
-#: Bounds of the integer options (``--jobs 10**12`` is refused, not an OverflowError).
-MAX_JOBS = 1024
-MAX_TRIALS = 10**9
-MAX_SEED = 2**63 - 1
-
-_FROM_FILES: set[str] = set()  # modules load_callable imported from a .py path
-
-
-def load_callable(spec: str, what: str = "objective") -> Callable[..., Any]:
-    """Import ``MODULE:FUNCTION`` (or ``path/to/file.py:FUNCTION``).
-
-    Parameters
-    ----------
-    spec : str
-        ``MODULE:FUNCTION`` with a dotted module name, or a ``.py`` file and a function.
-    what : str
-        The option named in error messages (``objective``, ``folds``).
-
-    Returns
-    -------
-    callable
-
-    Raises
-    ------
-    ConfigError
-        On a malformed spec, a module that cannot be found or fails while it is
-        imported (an exception, a syntax error, ``sys.exit``), or a missing or
-        non-callable function.
-    """
-    if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
-        raise ConfigError(f"--{what}: must be MODULE:FUNCTION (got {spec!r})")
-    module_name, attr = spec.split(":")
-    if not attr.isidentifier():
-        raise ConfigError(f"--{what}: {attr!r} is not a function name (got {spec!r})")
-    if module_name.endswith(".py"):
-        path = Path(module_name).resolve()
-        if not path.is_file():
-            raise ConfigError(f"--{what}: no such file {module_name!r}")
-        if not path.stem.isidentifier():
-            raise ConfigError(f"--{what}: {path.name!r} cannot be imported: a module file "
-                              f"name must be a Python identifier")
-        loaded = sys.modules.get(path.stem)
-        where = getattr(loaded, "__file__", None)
-        if loaded is not None and (where is None or Path(where).resolve() != path):
-            if path.stem not in _FROM_FILES:  # json.py must not shadow (or be) json
-                raise ConfigError(f"--{what}: a module named {path.stem!r} is already "
-                                  f"imported (from {where or 'built-in'}); rename {path.name!r}")
-            del sys.modules[path.stem]  # an earlier file of ours: this one replaces it
-            importlib.invalidate_caches()
-        _FROM_FILES.add(path.stem)
-        sys.path.insert(0, str(path.parent))  # spawned workers inherit sys.path
-        module_name = path.stem
-    else:
-        if not all(part.isidentifier() for part in module_name.split(".")):
-            raise ConfigError(f"--{what}: {module_name!r} is not a module name: give a dotted "
-                              f"name (package.module) or a .py file (got {spec!r})")
-        if "" not in sys.path and os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ConfigError(f"--{what}: cannot import module {module_name!r} "
-                          f"({_describe(exc)})") from None
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 (the user's module: any failure)
-        raise ConfigError(f"--{what}: importing module {module_name!r} failed: "
-                          f"{_describe(exc)}") from None
-    func = getattr(module, attr, None)
-    if not callable(func):
-        raise ConfigError(f"--{what}: module {module_name!r} has no function {attr!r}")
-    return func
-
-
-def _make_folds(spec: str) -> Any:
-    """Call the ``--folds`` factory; it must return :class:`hpstudy.evaluation.Folds`."""
-    from hpstudy.evaluation import Folds
-
-    factory = load_callable(spec, "folds")
-    try:
-        folds = factory()
-    except (Exception, SystemExit) as exc:  # noqa: BLE001 (the user's code: any failure)
-        raise ConfigError(f"--folds: calling {spec}() failed: {_describe(exc)}") from None
-    if not isinstance(folds, Folds):
-        raise ConfigError(f"--folds: {spec}() must return hpstudy Folds "
-                          f"(got {type(folds).__name__})")
-    return folds
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr, exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, printable(f"{self.prog}: error: {_one_line(message)} "
-                               f"(see {self.prog} --help)") + "\n")
-
-
-def _int_option(minimum: int, maximum: int) -> Callable[[str], int]:
-    """An argparse ``type``: an integer in ``[minimum, maximum]``."""
-    def convert(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer (got {text[:40]!r})") from None
-        if not minimum <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"must be between {minimum} and {maximum:,} "
-                                             f"(got {text[:40]})")
-        return value
-    return convert
+__all__ = ["MAX_JOBS", "MAX_SEED", "MAX_TRIALS", "_cmd_audit", "_cmd_check", "_cmd_confirm",
+           "_cmd_resume", "_cmd_run", "_cmd_status", "_parser", "load_callable"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"parallel worker processes (1 to {MAX_JOBS})")
     run.add_argument("--seed", type=_int_option(0, MAX_SEED), default=0, help="the study's seed")
     run.add_argument("--folds", default=None, help="MODULE:FUNCTION returning hpstudy Folds")
+    run.add_argument("--balance", default=None, metavar="PARAM",
+                     help="a categorical parameter whose values get as many trials (random, "
+                          "grid) or complete configurations (bayes); overrides the sweep's "
+                          "balance key; stored with the study")
+    _add_control_options(run, "default: the sweep's key of that name, else no limit")
+    _add_dask_option(run)
     resume = sub.add_parser(
         "resume", help="continue a stopped or crashed study (runs Python code: see resume --help)",
         description="Continue a stopped or crashed study. SECURITY: a study file names the "
@@ -163,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="total trials (default: as planned)")
     resume.add_argument("--jobs", type=_int_option(1, MAX_JOBS), default=1,
                         help=f"parallel worker processes (1 to {MAX_JOBS})")
+    _add_control_options(resume, "default: as the study was run")
+    _add_dask_option(resume)
     status = sub.add_parser("status", help="show a study's progress (safe while it runs; "
                                            "read-only, imports nothing)")
     status.add_argument("storage")
@@ -191,12 +106,15 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _run_study(study, planned: int | None, jobs: int, objective: Callable[..., Any]) -> int:
+def _run_study(study, planned: int | None, jobs: int, objective: Callable[..., Any],
+               args: argparse.Namespace) -> int:
     created = len(study.trials)
     n_new = None if planned is None else max(0, planned - created)
     if n_new is None and study.run_cap is None and study.meta.get("optimizer") != "grid":
         raise ConfigError("--trials: give the number of trials (the sweep has no run_cap)")
-    study.run(objective, n_trials=n_new, n_jobs=jobs)
+    with _dask_client(args.dask) as client:
+        study.run(objective, n_trials=n_new, n_jobs=None if client and jobs == 1 else jobs,
+                  client=client, trial_timeout=args.trial_timeout, max_failures=args.max_failures)
     _emit(_status_text(study, planned))
     return 0
 
@@ -208,73 +126,27 @@ def _cmd_run(args: argparse.Namespace) -> int:
     objective = load_callable(args.objective, "objective")  # fail early, before the storage
     folds = _make_folds(args.folds) if args.folds else None
     sweep = Sweep.from_yaml(args.config)
+    if args.balance is not None:  # checked as the sweep's key is (ConfigError naming balance)
+        import attrs
+
+        sweep = attrs.evolve(sweep, balance=args.balance)
+    balanced: dict[str, Any] = {}
+    if sweep.balance is not None:
+        from hpstudy.optimizers import make_optimizer
+
+        balanced["optimizer"] = make_optimizer(sweep.method, balance=sweep.balance)
     annotations = {"objective": args.objective, "planned_trials": args.trials,
-                   "folds_factory": args.folds, "config": os.fspath(args.config)}
+                   "folds_factory": args.folds, "config": os.fspath(args.config),
+                   # what resume runs with, unless given again
+                   "trial_timeout": args.trial_timeout or sweep.trial_timeout,
+                   "max_failures": args.max_failures or sweep.max_failures}
     def create() -> Any:
         return Study.from_sweep(sweep, storage=args.storage, seed=args.seed, folds=folds,
-                                annotations=annotations)
+                                annotations=annotations, **balanced)
 
     # an existing file is read first (to continue its study): it may be damaged
     study = _reading(args.storage, create) if os.path.exists(args.storage) else create()
-    return _run_study(study, args.trials, args.jobs, objective)
-
-
-def _require_file(path: str) -> None:
-    if not os.path.isfile(path):
-        raise StorageError(f"storage {path!r}: no such file")
-
-
-def _open(path: str, *, read_only: bool = True):
-    from hpstudy.storage import SQLiteStorage
-
-    _require_file(path)
-    return SQLiteStorage(path, read_only=read_only)
-
-
-def _reading(path: str, read: Callable[[], Any]) -> Any:
-    """``read()``, with a study file that does not read as a study reported as a StorageError."""
-    try:
-        return read()
-    except HpstudyError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError, LookupError, sqlite3.Error) as exc:
-        raise StorageError(f"storage {path!r}: not a readable hpstudy study "
-                           f"({_describe(exc)})") from None
-
-
-def _code_to_run(args: argparse.Namespace, stored: str, stored_folds: str | None
-                 ) -> tuple[str, str | None]:
-    """The objective and folds factory a resume imports: given, or trusted from the file."""
-    if args.trust_stored_objective:
-        return args.objective or stored, args.folds or stored_folds
-    if args.objective is None or (stored_folds and args.folds is None):
-        named = f"objective {stored!r}" + (f" and folds {stored_folds!r}" if stored_folds else "")
-        confirm = f"--objective {stored}" + (f" --folds {stored_folds}" if stored_folds else "")
-        raise ConfigError(f"the study file names the code it runs ({named}); resume imports and "
-                          f"runs it, so confirm with {confirm}, or pass "
-                          f"--trust-stored-objective if you trust this file")
-    if args.objective != stored:
-        print(printable(f"hpstudy {args.command}: note: running --objective {args.objective} "
-                        f"(the study was started with {stored})"), file=sys.stderr)
-    return args.objective, args.folds
-
-
-def _stored_study_code(args: argparse.Namespace, from_python: str
-                       ) -> tuple[dict[str, Any], Callable[..., Any], Any]:
-    """The study's annotations, and the objective and folds a resume or confirm runs: the
-    ones given on the command line, or (with --trust-stored-objective) the stored ones."""
-    _require_file(args.storage)
-    meta = _reading(args.storage, lambda: _open(args.storage).load_meta())
-    notes = meta.get("annotations") or {}
-    if not isinstance(notes, dict) or not isinstance(notes.get("objective"), str):
-        raise ConfigError(f"storage {args.storage!r}: was not started by `hpstudy run`; "
-                          f"{args.command} it from Python with {from_python}")
-    stored_folds = notes.get("folds_factory")
-    objective_spec, folds_spec = _code_to_run(
-        args, notes["objective"], stored_folds if isinstance(stored_folds, str) else None)
-    objective = load_callable(objective_spec, "objective")
-    folds = _make_folds(folds_spec) if folds_spec else None
-    return notes, objective, folds
+    return _run_study(study, args.trials, args.jobs, objective, args)
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
@@ -291,7 +163,10 @@ def _cmd_resume(args: argparse.Namespace) -> int:
             raise StorageError(f"{lease.describe()}; one coordinator at a time")
         store.update_annotations({"planned_trials": args.trials})
         study.annotations["planned_trials"] = args.trials
-    return _run_study(study, planned, args.jobs, objective)
+    for key in ("trial_timeout", "max_failures"):  # as the study was run, unless given
+        if getattr(args, key) is None and notes.get(key) is not None:
+            setattr(args, key, notes[key])
+    return _run_study(study, planned, args.jobs, objective, args)
 
 
 def _status_text(study, planned: int | None = None) -> str:
@@ -315,16 +190,10 @@ def _status_text(study, planned: int | None = None) -> str:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from hpstudy.report import status_text
-    from hpstudy.storage import lease_info
 
     _require_file(args.storage)
-    lines = _reading(args.storage, lambda: status_text(args.storage)).split("\n")
-    lease = _reading(args.storage, lambda: lease_info(args.storage))
-    if lease is not None:  # after the counts: who runs the study, or that its runner died
-        lines.insert(2, "  coordinator: " + (lease.describe() if lease.fresh() else
-                                             f"PID {lease.pid} on {lease.host} is gone "
-                                             f"(stale lease): `hpstudy resume` continues it"))
-    _emit("\n".join(lines))
+    # status_text reads the lease: whether the coordinator lives, or its trials will re-run
+    _emit(_reading(args.storage, lambda: status_text(args.storage)))
     return 0
 
 
@@ -337,57 +206,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise StorageError(f"storage {args.storage!r}: {len(problems)} problem(s): "
                            + "; ".join(problems))
     _emit(f"storage {args.storage!r}: ok")
-    return 0
-
-
-def _load_for_reading(path: str):
-    from hpstudy.study import Study
-
-    return Study.load(_open(path), optimizer="random")  # stored folds stand in: reading only
-
-
-def _add_confirm_command(sub: Any) -> None:
-    confirm = sub.add_parser(
-        "confirm", help="re-evaluate the best configurations without pruning, on the same "
-        "folds with seed repeats, into the study file's confirm phase (resumes if interrupted)")
-    confirm.add_argument("storage", help="the study's SQLite file")
-    confirm.add_argument("--top", type=int, default=3, help="configurations to confirm "
-                         "(per model value with --per-model)")
-    confirm.add_argument("--per-model", default=None, metavar="PARAM",
-                         help="confirm the best --top of each value of this parameter")
-    confirm.add_argument("--seeds", type=int, default=1, help="initialisation seeds per split")
-    confirm.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
-    confirm.add_argument("--objective", default=None, help="MODULE:FUNCTION (the stored one: "
-                         "give it again, or pass --trust-stored-objective)")
-    confirm.add_argument("--folds", default=None, help="MODULE:FUNCTION returning the folds")
-    confirm.add_argument("--trust-stored-objective", action="store_true",
-                         help="import and run the objective and folds the file names")
-
-
-def _cmd_confirm(args: argparse.Namespace) -> int:
-    from hpstudy.study import Study
-
-    _, objective, folds = _stored_study_code(args, "Study.load(...).confirm(objective)")
-    study = _reading(args.storage, lambda: Study.load(_open(args.storage, read_only=False),
-                                                      folds=folds))
-    phase = study.confirm(objective, top=args.top, per_model=args.per_model, seeds=args.seeds,
-                          n_jobs=args.jobs)
-    trials = phase.trials
-    sources = [c.get("source") for c in phase.annotations.get("configurations", [])]
-    lines = [f"confirm phase of {args.storage}: {len(trials)} configurations re-evaluated "
-             f"without pruning ({args.seeds} seed(s) per split)"]
-    for t, source in zip(trials, sources, strict=False):
-        value = "-" if t.value is None else f"{t.value:.6g}"
-        lines.append(f"  trial {t.number} (search trial {source}): {phase.metric} = {value} "
-                     f"[{t.state.value}] {dict(t.params)}")
-    try:
-        from hpstudy.stats import analyze
-
-        lines.append(analyze(trials).summary())
-    except ConfigError as exc:
-        lines.append(f"no analysis: {exc}")
-    lines.append(f"read it from Python: hpstudy.Study.load_confirm({args.storage!r}).trials")
-    print("\n".join(lines))
     return 0
 
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from hpstudy.cli._commands import _load_for_reading, _reading
+from hpstudy.cli._files import _load_for_reading, _reading
 from hpstudy.cli._output import _check_output, _emit, _write_output
 
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
-import signal
-import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -36,11 +34,24 @@ import attrs
 from hpstudy._validation import check_int, is_finite_number
 from hpstudy.errors import ConfigError, DuplicateEventError, StorageError, TrialPruned
 from hpstudy.storage import EventKind, Storage
+from hpstudy.study._pool import (
+    _IDLE,
+    _RUNNING,
+    WorkerBoard,
+    WorkerPool,
+    board_mark,
+    can_end_tasks,
+    end_all,
+    end_task,
+    task_started,
+    watch_parent,
+)
 from hpstudy.study.context import TrialContext
 from hpstudy.trials import Goal, TrialState
 
-__all__ = ["SerialExecutor", "Task", "TaskOutcome", "WorkerBoard", "check_picklable",
-           "executor_width", "make_executor", "plan_parallelism", "run_task", "watch_parent"]
+__all__ = ["SerialExecutor", "Task", "TaskOutcome", "WorkerBoard", "WorkerPool", "can_end_tasks",
+           "check_picklable", "end_all", "end_task", "executor_width", "make_executor",
+           "plan_parallelism", "run_task", "task_started", "watch_parent"]
 
 
 @attrs.frozen(kw_only=True)
@@ -131,7 +142,7 @@ def run_task(task: Task) -> TaskOutcome:
                        artifacts_root=task.artifacts_root)
     start = time.perf_counter()
     state, metrics, error = TrialState.COMPLETE, {}, None
-    _board_mark(_RUNNING, task)
+    board_mark(_RUNNING, task)
     try:
         result = _call(task, ctx)
         if ctx.pruned:
@@ -143,10 +154,10 @@ def run_task(task: Task) -> TaskOutcome:
     except BadResult as exc:
         state, error = TrialState.FAILED, str(exc)
     except StorageError:  # ctx.report could not record: the storage failed, not the trial
-        _board_mark(_IDLE, task)
+        board_mark(_IDLE, task)
         raise
     except KeyboardInterrupt:  # Ctrl-C: stop the run; the trial stays RUNNING, to resume
-        _board_mark(_IDLE, task)
+        board_mark(_IDLE, task)
         raise
     except BaseException as exc:  # a bad trial is data, not a crash (sys.exit included)
         state, error = TrialState.FAILED, _describe(exc)
@@ -159,7 +170,7 @@ def run_task(task: Task) -> TaskOutcome:
         # coordinator): the log keeps the first result, and the study reads the log
         pass
     finally:
-        _board_mark(_IDLE, task)
+        board_mark(_IDLE, task)
     return outcome
 
 
@@ -180,84 +191,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}\n{text[-2000:]}"
 
 
-# ----------------------------------------------------------------------------
-# the workers of an owned process pool
-# ----------------------------------------------------------------------------
-_IDLE, _RUNNING, _TERMINATED = 0, 1, 2
-_CELLS = 3  # per worker: state, trial number, fold
-_WORKER: dict[str, Any] = {}  # in a pool worker: the board and this worker's slot
-
-
-class WorkerBoard:
-    """Which task each worker of a process pool runs, in memory the workers share.
-
-    When a worker dies, :class:`concurrent.futures.ProcessPoolExecutor` fails every
-    task in flight and terminates the other workers (SIGTERM). Each worker marks
-    its slot TERMINATED when it receives SIGTERM; the one that died otherwise
-    (killed, out of memory, ``os._exit``) leaves its slot RUNNING: its task is the
-    one to blame, and the others were innocent.
-    """
-
-    def __init__(self, context: Any, size: int) -> None:
-        self.size = size
-        self.cells = context.RawArray("q", _CELLS * size)
-        self.counter = context.Value("i", 0)
-
-    def initargs(self) -> tuple[Any, Any, int, int]:
-        return (self.cells, self.counter, self.size, os.getpid())
-
-    def culprits(self) -> set[tuple[int, int]]:
-        """The (trial, fold) of the tasks whose worker died while running them."""
-        out = set()
-        for slot in range(self.size):
-            state, number, fold = self.cells[_CELLS * slot:_CELLS * slot + _CELLS]
-            if state == _RUNNING:
-                out.add((int(number), int(fold)))
-        return out
-
-
-def _board_mark(state: int, task: Task) -> None:
-    cells = _WORKER.get("cells")
-    if cells is None:
-        return
-    base = _CELLS * _WORKER["slot"]
-    if state == _RUNNING:
-        cells[base + 1], cells[base + 2] = task.number, task.fold_index
-    cells[base] = state
-
-
-def _on_terminate(signum: int, frame: Any) -> None:
-    cells = _WORKER.get("cells")
-    if cells is not None and cells[_CELLS * _WORKER["slot"]] == _RUNNING:
-        cells[_CELLS * _WORKER["slot"]] = _TERMINATED
-    os._exit(128 + signum)
-
-
-def watch_parent(parent: int, interval: float = 0.2) -> threading.Thread:
-    """Start a daemon thread that ends this process when ``parent`` is no longer its parent
-    (the coordinator died: a worker must not live on and write into the study)."""
-    def watch() -> None:
-        while True:
-            time.sleep(interval)
-            if os.getppid() != parent:
-                os._exit(70)
-
-    thread = threading.Thread(target=watch, name="hpstudy-watch-parent", daemon=True)
-    thread.start()
-    return thread
-
-
-def _init_worker(cells: Any, counter: Any, size: int, parent: int) -> None:
-    """The initializer of each worker of an owned pool: its slot, SIGTERM mark, watchdog."""
-    watch_parent(parent)
-    with counter.get_lock():
-        slot = counter.value
-        counter.value += 1
-    if slot < size:
-        _WORKER.update(cells=cells, slot=slot)
-        signal.signal(signal.SIGTERM, _on_terminate)
-
-
 class SerialExecutor(cf.Executor):
     """Runs each task in the calling process at submission; the future is done on return."""
 
@@ -274,7 +207,7 @@ class SerialExecutor(cf.Executor):
 
 
 def make_executor(n_jobs: int, executor: cf.Executor | None = None, *,
-                  start_method: str = "spawn") -> tuple[cf.Executor, bool]:
+                  start_method: str = "spawn", isolate: bool = False) -> tuple[cf.Executor, bool]:
     """Return ``(executor, owned)``: the executor to use and whether the study must shut it down.
 
     Parameters
@@ -286,20 +219,18 @@ def make_executor(n_jobs: int, executor: cf.Executor | None = None, *,
     start_method : str
         The multiprocessing start method of the pool. "spawn" (the default) is
         safe with threads and TensorFlow; objectives must be importable.
+    isolate : bool
+        Run even ``n_jobs=1`` in a (1-worker) process pool, whose worker can be
+        ended (``trial_timeout``: the coordinator cannot kill itself).
     """
     n_jobs = check_int("n_jobs", n_jobs, 1)
     if executor is not None:
         if not isinstance(executor, cf.Executor) and not hasattr(executor, "submit"):
             raise ConfigError(f"executor: must have a submit method (got {type(executor).__name__})")
         return executor, False
-    if n_jobs == 1:
+    if n_jobs == 1 and not isolate:
         return SerialExecutor(), True
-    context = multiprocessing.get_context(start_method)
-    board = WorkerBoard(context, n_jobs)
-    pool = cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=context,
-                                  initializer=_init_worker, initargs=board.initargs())
-    pool.hpstudy_board = board  # type: ignore[attr-defined]
-    return pool, True
+    return WorkerPool(n_jobs, multiprocessing.get_context(start_method)), True
 
 
 def executor_width(executor: Any, n_jobs: int | None) -> int:
@@ -342,24 +273,34 @@ MAX_JOBS = 1024
 
 
 def plan_parallelism(n_jobs: int | None, executor: Any, *, storage: Any, objective: Any,
-                     stopper: Any) -> int:
+                     stopper: Any, trial_timeout: float | None = None) -> int:
     """Check a run's parallel settings; return how many tasks to keep in flight.
 
     Without ``executor``: ``n_jobs`` (default 1). With one: its width
     (:func:`executor_width`). Parallel runs need a shareable storage, and
     (except on a thread pool, whose threads share the objects) a picklable
-    objective and stopper.
+    objective and stopper. A ``trial_timeout`` needs tasks in processes that can
+    be ended: hpstudy's own pool (``n_jobs=1`` included) or an executor with an
+    ``end_task`` method (:func:`end_task`).
     """
     if executor is None:
         width = 1 if n_jobs is None else check_int("n_jobs", n_jobs, 1, MAX_JOBS)
     else:
         make_executor(1, executor)  # validates the executor
         width = executor_width(executor, n_jobs)
-    if width == 1 and executor is None:
+        if trial_timeout is not None and not can_end_tasks(executor):
+            raise ConfigError(
+                f"trial_timeout: cannot be enforced on executor={type(executor).__name__}, "
+                f"which cannot end a running task (a thread cannot be killed); leave out "
+                f"executor= (hpstudy's process pool, n_jobs=N, ends the task's worker) or "
+                f"leave out trial_timeout")
+    if width == 1 and executor is None and trial_timeout is None:
         return width
     if not getattr(storage, "shareable", False):
-        raise ConfigError("storage: parallel runs need a storage shared by processes "
-                          "(pass a file path, e.g. storage='study.db')")
+        why = ("trial_timeout runs trials in a worker process, which needs"
+               if width == 1 and executor is None else "parallel runs need")
+        raise ConfigError(f"storage: {why} a storage shared by processes "
+                          f"(pass a file path, e.g. storage='study.db')")
     if not isinstance(executor, cf.ThreadPoolExecutor):
         check_picklable("objective", objective)
         check_picklable("stopper", stopper)

@@ -16,6 +16,7 @@ from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
 from hpstudy.space import SearchSpace
 from hpstudy.storage import Replay, Storage, open_storage, replay_of
 from hpstudy.study import _meta as meta_mod
+from hpstudy.study._control import check_controls
 from hpstudy.study._execution import plan_parallelism
 from hpstudy.study._runner import Runner
 from hpstudy.trials import Goal, Trial, Trials, TrialState
@@ -65,6 +66,12 @@ class Study:
         JSON-able notes stored with a new study (the CLI keeps the objective's
         import path and the planned number of trials there); not compared on resume.
 
+    Attributes
+    ----------
+    trial_timeout, max_failures : optional
+        The defaults of :meth:`run`'s arguments of these names: None (no limit),
+        or the sweep's ``trial_timeout`` and ``max_failures`` (:meth:`from_sweep`).
+
     Examples
     --------
     >>> import hpstudy
@@ -74,6 +81,9 @@ class Study:
     >>> len(trials), study.best_trial.value < 0.1
     (20, True)
     """
+
+    trial_timeout: float | None = None
+    max_failures: int | None = None
 
     def __init__(self, space: SearchSpace, *, metric: str = "value", goal: str | Goal = "maximize",
                  optimizer: Any = "random", stopper: Any = None,
@@ -112,7 +122,8 @@ class Study:
         ``method``, ``metric``, ``early_terminate`` and ``run_cap`` come from the
         sweep (without a ``metric`` the objective's number is called "value" and
         maximised); keyword arguments (storage, seed, folds, ...) are passed on
-        and override them.
+        and override them. The sweep's ``trial_timeout`` and ``max_failures``
+        (hpstudy extensions) become the defaults of :meth:`run`.
         """
         from hpstudy.sweep import Sweep
 
@@ -122,14 +133,23 @@ class Study:
             sweep = Sweep.from_dict(sweep)
         elif not isinstance(sweep, Sweep):
             raise ConfigError(f"sweep: must be a Sweep, a dict or a YAML path (got {type(sweep).__name__})")
-        settings: dict[str, Any] = {"optimizer": sweep.method, "run_cap": sweep.run_cap,
+        optimizer: Any = sweep.method
+        if sweep.balance is not None:  # an hpstudy extension: equal shares of a categorical
+            from hpstudy.optimizers import make_optimizer
+
+            optimizer = make_optimizer(sweep.method, balance=sweep.balance)
+        settings: dict[str, Any] = {"optimizer": optimizer, "run_cap": sweep.run_cap,
             "early_terminate": meta_mod.early_terminate_dict(sweep.early_terminate),
         }
         if sweep.metric is not None:  # W&B requires a metric only for bayes
             settings.update(metric=sweep.metric.name, goal=sweep.metric.goal,
                             target=sweep.metric.target)
+        controls = {key: kwargs.pop(key, getattr(sweep, key, None))
+                    for key in ("trial_timeout", "max_failures")}
         settings.update(kwargs)
-        return cls(sweep.space, **settings)
+        study = cls(sweep.space, **settings)
+        study.trial_timeout, study.max_failures = check_controls(**controls)
+        return study
 
     @classmethod
     def load(cls, storage: Any, *, folds: Any = None, optimizer: Any = None,
@@ -168,9 +188,10 @@ class Study:
 
     # ----------------------------------------------------------------- running
     def run(self, objective: Objective, n_trials: int | None = None, *, n_jobs: int | None = None,
-            timeout: float | None = None, executor: cf.Executor | None = None,
+            timeout: float | None = None, executor: cf.Executor | None = None, client: Any = None,
             progress: bool | None = None, max_retries: int = 0,
-            keep_artifacts: int | None = None) -> Trials:
+            keep_artifacts: int | None = None, trial_timeout: float | None = None,
+            max_failures: int | None = None) -> Trials:
         """Run trials until the budget, the run cap, the target or the optimizer ends.
 
         Trials left RUNNING by a crash are run again first, with their parameters
@@ -197,6 +218,11 @@ class Study:
             Run tasks on this executor instead: a process pool, a thread pool
             (useful when objectives release the GIL: numpy, TensorFlow), or a
             Dask client's ``get_executor()``. The storage must be a file.
+        client : distributed.Client, optional
+            Run tasks on this Dask cluster (:doc:`/cluster`): as many at once as it
+            has worker threads (``n_jobs`` caps it), reports and results sent to
+            this process through Dask, which alone writes the storage (workers
+            need no access to the study file).
         progress : bool, optional
             Show a progress bar; None shows it only on a terminal. Without a bar,
             each finished trial is logged (logger ``hpstudy.study``, level INFO).
@@ -207,6 +233,21 @@ class Study:
             How many times a task whose worker process died (killed, out of
             memory) is run again before its trial is recorded FAILED. The other
             tasks in flight when a worker dies are always run again.
+        trial_timeout : float, optional
+            Seconds one task (a trial, or one fold of it) may run from its start
+            on a worker; past it the fold is recorded FAILED (``timeout: ...``)
+            and its worker process killed (on hpstudy's pool the other tasks in
+            flight run again). A timeout is not a crash: ``max_retries`` does not
+            run it again. With ``n_jobs=1`` the trials run in a 1-worker process
+            pool (the coordinator cannot kill itself); an ``executor`` that
+            cannot end a task (a thread pool) is refused. Default: the sweep's
+            ``trial_timeout`` (:meth:`from_sweep`), else none.
+        max_failures : int, optional
+            Stop once this many trials in a row (in the order they finish;
+            COMPLETE or PRUNED resets the count, 0 at each call) are FAILED:
+            nothing new starts, the running trials finish and are recorded, then
+            :class:`~hpstudy.errors.TooManyFailuresError` names the last error.
+            Default: the sweep's ``max_failures``, else none.
 
         Returns
         -------
@@ -219,6 +260,14 @@ class Study:
             When the storage fails (a full disk, a lock held too long): the run
             stops; every event recorded before is kept, and running the study
             again resumes it.
+        TooManyFailuresError
+            After ``max_failures`` consecutive FAILED trials.
+        StudyInterrupted
+            A :class:`KeyboardInterrupt`, after Ctrl-C (SIGINT) or SIGTERM: the
+            first starts nothing new and lets the running trials finish; a
+            second interrupts them (they stay RUNNING, for the next run). The
+            handlers are installed in the main thread only, over Python's
+            default ones, and restored on return (see :ref:`timeouts`).
         """
         if not callable(objective):
             raise ConfigError(f"objective: must be callable (got {type(objective).__name__})")
@@ -229,16 +278,26 @@ class Study:
         max_retries = check_int("max_retries", max_retries, minimum=0)
         if keep_artifacts is not None:
             keep_artifacts = check_int("keep_artifacts", keep_artifacts, minimum=0)
+        trial_timeout, max_failures = check_controls(
+            self.trial_timeout if trial_timeout is None else trial_timeout,
+            self.max_failures if max_failures is None else max_failures)
         if isinstance(self.stopper, meta_mod.MissingStopper):
             raise self.stopper.error()
         if isinstance(self.folds, meta_mod.StoredFolds):
             raise self.folds.error()
+        if client is not None:
+            from hpstudy.study._dask import run_on_dask
+
+            return run_on_dask(self, objective, client, executor=executor, n_jobs=n_jobs,
+                               n_trials=n_trials, timeout=timeout, progress=progress,
+                               max_retries=max_retries, keep_artifacts=keep_artifacts,
+                               trial_timeout=trial_timeout, max_failures=max_failures)
         width = plan_parallelism(n_jobs, executor, storage=self.storage, objective=objective,
-                                 stopper=self.stopper)
+                                 stopper=self.stopper, trial_timeout=trial_timeout)
         runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries,
-                        keep_artifacts)
+                        keep_artifacts, trial_timeout=trial_timeout, max_failures=max_failures)
         try:
-            runner.loop()
+            runner.run()
         except DuplicateEventError:
             raise
         except StorageError as exc:

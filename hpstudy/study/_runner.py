@@ -7,6 +7,11 @@ settle it, and, first of all, finish or requeue the trials a crash left RUNNING
 running in the coordinator's own process when it died twice is FAILED: it is
 what kills it. When a worker of the pool dies, only its task is blamed (failed,
 or retried up to ``max_retries``); the other tasks in flight run again.
+
+The controls of :mod:`._control`: a task past ``trial_timeout`` is recorded
+FAILED, then its process ended (the executor's ``end_task`` hook); ``max_failures``
+trials FAILED in a row, or a first SIGINT/SIGTERM, stop the run once the running
+tasks have finished (nothing new is submitted); a second signal ends them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import concurrent.futures as cf
 import logging
 import math
 import sys
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -24,11 +28,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hpstudy.errors import DuplicateEventError, StorageError
+from hpstudy.errors import DuplicateEventError, StorageError, StudyInterrupted
 from hpstudy.storage import EventKind, folds_settled, summarize_folds
 from hpstudy.study import _meta as meta_mod
 from hpstudy.study._artifacts import artifacts_root, keep_best
-from hpstudy.study._execution import Task, TaskOutcome, make_executor, record_outcome, run_task
+from hpstudy.study._control import Deadlines, FailureStreak, StopSignals, timeout_error
+from hpstudy.study._execution import (
+    Task,
+    TaskOutcome,
+    end_all,
+    end_task,
+    make_executor,
+    record_outcome,
+    run_task,
+)
+from hpstudy.study._lease import LeaseKeeper
 from hpstudy.trials import Trial, TrialState
 
 if TYPE_CHECKING:
@@ -48,62 +62,27 @@ def trial_seed(study_seed: int, number: int) -> int:
     return int(np.random.SeedSequence([study_seed, number, 0x5EED]).generate_state(1)[0])
 
 
-class LeaseKeeper:
-    """The study's lease for one run: taken at the start, renewed by a heartbeat thread,
-    given back at the end (storages without leases: nothing)."""
-
-    def __init__(self, storage: Any, n_jobs: int, in_process: bool) -> None:
-        self.storage, self.previous, self.lost = storage, None, False
-        self.held = callable(getattr(storage, "acquire_lease", None)) \
-            and not getattr(storage, "read_only", False)
-        self._stop = threading.Event()
-        if not self.held:
-            return
-        _, self.previous = storage.acquire_lease(n_jobs=n_jobs, in_process=in_process)
-        self._thread = threading.Thread(target=self._beat, args=(float(getattr(storage, "heartbeat_s", 5.0)),),
-                                        name="hpstudy-heartbeat", daemon=True)
-        self._thread.start()
-
-    @property
-    def crashed_in_process(self) -> bool:
-        """True when the last coordinator died (its lease was not given back) while running
-        objectives in its own process."""
-        return self.previous is not None and bool(self.previous.in_process)
-
-    def _beat(self, interval: float) -> None:
-        while not self._stop.wait(interval):
-            try:
-                if not self.storage.renew_lease():
-                    self.lost = True
-                    return
-            except StorageError:  # a busy disk: the next beat tries again
-                continue
-
-    def release(self) -> None:
-        if not self.held:
-            return
-        self._stop.set()
-        self._thread.join(timeout=30)
-        try:
-            self.storage.release_lease()
-        except StorageError:  # the lease goes stale on its own once this process ends
-            pass
-
-
 class Runner:
     """One call of :meth:`Study.run`: the scheduling loop and its bookkeeping."""
 
     def __init__(self, study: Study, objective: Objective, n_jobs: int,
                  executor: cf.Executor | None, n_trials: int | None, timeout: float | None,
                  progress: bool | None, max_retries: int = 0,
-                 keep_artifacts: int | None = None) -> None:
+                 keep_artifacts: int | None = None, *, trial_timeout: float | None = None,
+                 max_failures: int | None = None) -> None:
         # n_jobs: the tasks kept in flight (the pool's size, or the given executor's width)
         self.study, self.objective, self.n_jobs = study, objective, n_jobs
         self.executor, self.max_retries = executor, max_retries
         self.keep_artifacts = keep_artifacts
-        self.lease = LeaseKeeper(study.storage, n_jobs, executor is None and n_jobs == 1)
+        self.deadlines = None if trial_timeout is None else Deadlines(trial_timeout)
+        self.expired: set[tuple[int, int]] = set()  # (trial, fold) ended by trial_timeout
+        self.streak = None if max_failures is None else FailureStreak(max_failures)
+        # why the run stops once the running tasks finish (max_failures, a first signal)
+        self.stopping: BaseException | None = None
+        self.lease = LeaseKeeper(study.storage, n_jobs,
+                                 executor is None and n_jobs == 1 and trial_timeout is None)
         try:
-            self.pool, self.owned = make_executor(n_jobs, executor)
+            self.pool, self.owned = make_executor(n_jobs, executor, isolate=trial_timeout is not None)
         except BaseException:
             self.lease.release()
             raise
@@ -187,18 +166,23 @@ class Runner:
     def suggest(self, number: int, n: int) -> list[dict]:
         """``n`` suggestions for trials ``number``, ``number + 1``, ...
 
-        Random search asks for each trial alone, with the generator of its number:
-        a trial's parameters are a function of the seed and its number, whatever
-        the batch (``n_jobs``). Other optimizers get one batch ask.
+        Random search asks for each trial alone, with the generator of its number,
+        seeing the batch's earlier suggestions as running trials (what a balanced
+        search counts): a trial's parameters are a function of the seed and its
+        number, whatever the batch (``n_jobs``). Other optimizers get one batch ask.
         """
         from hpstudy.optimizers import RandomSearch
+        from hpstudy.trials import Trials
 
         s = self.study
         trials = s.trials
         if type(s.optimizer) is RandomSearch:
-            out = []
+            out: list[dict] = []
             for k in range(n):
-                out.extend(s.optimizer.ask(s.space, trials, 1, np.random.default_rng([s.seed, number + k])))
+                seen = trials if not out else Trials(
+                    (*trials, *(Trial(number=number + j, params=p) for j, p in enumerate(out))),
+                    metric=trials.metric, goal=trials.goal)
+                out.extend(s.optimizer.ask(s.space, seen, 1, np.random.default_rng([s.seed, number + k])))
             return out
         return list(s.optimizer.ask(s.space, trials, n, np.random.default_rng([s.seed, number])))
 
@@ -225,6 +209,30 @@ class Runner:
         if len(suggestions) < n:
             self.exhausted = True
 
+    def run(self) -> None:
+        """:meth:`loop` with graceful stops (:class:`~hpstudy.study._control.StopSignals`);
+        then raise what stopped it early: :class:`~hpstudy.errors.StudyInterrupted`,
+        :class:`~hpstudy.errors.TooManyFailuresError`."""
+        with StopSignals(self.request_stop):
+            try:
+                self.loop()
+            except StudyInterrupted as exc:  # a second signal: end the running tasks now
+                end_all(self.pool)
+                raise StudyInterrupted(exc.signum, self.kept(), graceful=False) from None
+        if isinstance(self.stopping, StudyInterrupted):
+            raise StudyInterrupted(self.stopping.signum, self.kept())
+        if self.stopping is not None:
+            raise self.stopping
+
+    def request_stop(self, signum: int) -> None:
+        """Start no new task; the loop ends once the running ones have finished."""
+        if self.stopping is None:
+            self.stopping = StudyInterrupted(signum)
+
+    def kept(self) -> int:
+        """The finished trials in the study's log."""
+        return sum(t.state.is_finished() for t in self.study.trials)
+
     def loop(self) -> None:
         self.recover()
         while True:
@@ -233,7 +241,7 @@ class Runner:
                                    "stops (its events so far are kept)")
             if self.broken and not self.in_flight:  # a worker died: blame it, start a fresh pool
                 self.replace_pool()
-            while len(self.in_flight) < self.n_jobs and not self.broken:
+            while len(self.in_flight) < self.n_jobs and not self.broken and self.stopping is None:
                 if not self.queue:
                     if not self.may_create():
                         break
@@ -252,13 +260,40 @@ class Runner:
                     self.broken = True
                     break
                 self.in_flight[future] = task
+                if self.deadlines is not None:
+                    self.deadlines.add(future)
             if not self.in_flight:
                 if self.broken:
                     continue
                 return
-            done, _ = cf.wait(self.in_flight, return_when=cf.FIRST_COMPLETED)
+            wait_s = None if self.deadlines is None else self.deadlines.wait_s(
+                self.pool, self.unexpired())
+            done, _ = cf.wait(self.in_flight, timeout=wait_s, return_when=cf.FIRST_COMPLETED)
             for future in done:
+                if self.deadlines is not None:
+                    self.deadlines.drop(future)
                 self.collect(future, self.in_flight.pop(future))
+            if self.deadlines is not None:
+                self.expire(self.deadlines.overdue(self.pool, self.unexpired()))
+
+    def unexpired(self) -> dict[cf.Future, Task]:
+        return {f: t for f, t in self.in_flight.items()
+                if (t.number, t.fold_index) not in self.expired}
+
+    def expire(self, tasks: list[Task]) -> None:
+        """Record each task FAILED (timeout), then end its process: the pool breaks, and
+        :meth:`replace_pool` runs the other tasks again (a timeout is not retried)."""
+        assert self.deadlines is not None
+        for task in tasks:
+            self.expired.add((task.number, task.fold_index))
+            try:
+                record_outcome(task, TaskOutcome(
+                    number=task.number, fold=task.fold_index, state=TrialState.FAILED, metrics={},
+                    error=timeout_error(self.deadlines.seconds), duration=self.deadlines.seconds))
+            except DuplicateEventError:  # it finished just now: its result stands
+                continue
+            end_task(self.pool, task)
+            self.settle(task.number)
 
     def collect(self, future: cf.Future, task: Task) -> None:
         try:
@@ -318,7 +353,8 @@ class Runner:
             # drop the killed attempt's reports and decisions; run the folds again, first
             self.study.storage.append(EventKind.TRIAL_RESTARTED, number, {"worker_died": True})
             self.queue.extendleft(reversed(tasks))
-        self.pool, self.owned = make_executor(self.n_jobs, self.executor)
+        self.pool, self.owned = make_executor(self.n_jobs, self.executor,
+                                              isolate=self.deadlines is not None)
         self.broken = False
 
     def finish(self, number: int) -> None:
@@ -330,6 +366,10 @@ class Runner:
             "state": state.value, "value": value, "metrics": metrics, "error": error})
         self.finished.add(number)
         self.queue = deque(t for t in self.queue if t.number != number)
+        if self.streak is not None:
+            stop = self.streak.update(state, error)
+            if stop is not None and self.stopping is None:
+                self.stopping = stop
         if self.keep_artifacts is not None:
             keep_best(artifacts_root(s.storage), s.trials, self.keep_artifacts)
         if state is TrialState.COMPLETE and value is not None \

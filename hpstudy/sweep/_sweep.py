@@ -33,6 +33,8 @@ IGNORED_KEYS = {
 MAX_CONFIG_BYTES = 10_000_000
 
 _KNOWN = ("method", "metric", "parameters", "early_terminate", "run_cap", *IGNORED_KEYS)
+#: hpstudy's own top-level keys (W&B has none of them), read as the W&B ones are.
+_KNOWN = (*_KNOWN, "balance", "trial_timeout", "max_failures")
 
 
 _EXPONENT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$")
@@ -97,6 +99,31 @@ def read_config_text(path: str | os.PathLike[str]) -> str:
         raise ConfigError(f"{name}: cannot read the sweep file ({exc})") from None
 
 
+def _check_balance(space: SearchSpace, name: Any) -> None:
+    """``balance``: the name of a categorical parameter of the space."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"balance: must be the name of a categorical parameter "
+                          f"(got {short(name)})")
+    if name not in space.names:
+        raise ConfigError(f"balance: no parameter {name!r} in parameters (parameters: "
+                          f"{', '.join(space.names)}){did_you_mean(name, space.names)}")
+    if not isinstance(space[name], Categorical):
+        raise ConfigError(f"balance: parameter {name!r} must be categorical (values: [...]) "
+                          f"(got {type(space[name]).__name__})")
+
+
+def _opt_seconds(value: Any, name: str) -> float | int | None:
+    """None or a finite number of seconds > 0 (an integer stays one)."""
+    value = plain(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name}: must be a number of seconds (got {short(value)})")
+    if not 0 < value < math.inf:
+        raise ConfigError(f"{name}: must be a finite number of seconds > 0 (got {short(value)})")
+    return value
+
+
 def space_from_dict(d: Any) -> SearchSpace:
     """Build a search space from a W&B ``parameters:`` mapping.
 
@@ -139,6 +166,18 @@ class Sweep:
         Hyperband settings (a dict for hpstudy's extension types such as ``asha``).
     run_cap : int or None
         The most runs (trials) the sweep may start.
+    balance : str or None
+        An hpstudy extension (top-level ``balance: model_name``): a categorical
+        parameter whose values the search balances (``balance=`` of the random,
+        grid and GP optimizers; ``hpstudy run --balance`` overrides it).
+    trial_timeout : float or None
+        An hpstudy extension (top-level ``trial_timeout: 600``): seconds a trial
+        (or one fold of it) may run before its worker process is killed and the
+        trial recorded FAILED (``Study.run(trial_timeout=)``, ``--trial-timeout``).
+    max_failures : int or None
+        An hpstudy extension (top-level ``max_failures: 5``): stop the study after
+        this many consecutive FAILED trials (``Study.run(max_failures=)``,
+        ``--max-failures``).
     extras : dict
         W&B keys a local run ignores (``program``, ``command``, ``entity``,
         ``project``, ``name``, ``description``, ...), kept for :meth:`to_dict`.
@@ -163,6 +202,9 @@ class Sweep:
     early_terminate: EarlyTerminate | dict[str, Any] | None = None
     run_cap: int | None = None
     extras: dict[str, Any] = attrs.field(factory=dict)
+    balance: str | None = None
+    trial_timeout: float | None = None
+    max_failures: int | None = None
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.space, SearchSpace):
@@ -194,6 +236,10 @@ class Sweep:
                               "metric section): add metric: {name: ..., goal: minimize or "
                               "maximize} naming what the objective returns")
         object.__setattr__(self, "run_cap", _opt_int(self.run_cap, "run_cap", 1))
+        if self.balance is not None:
+            _check_balance(self.space, self.balance)
+        object.__setattr__(self, "trial_timeout", _opt_seconds(self.trial_timeout, "trial_timeout"))
+        object.__setattr__(self, "max_failures", _opt_int(self.max_failures, "max_failures", 1))
         if not isinstance(self.extras, dict):
             raise ConfigError(f"extras: must be a dict (got {type(self.extras).__name__})")
 
@@ -242,7 +288,9 @@ class Sweep:
         early = d.get("early_terminate")
         early = None if early is None else parse_early_terminate(early)
         return cls(space=space, method=plain(d["method"]), metric=metric,
-                   early_terminate=early, run_cap=plain(d.get("run_cap")), extras=extras)
+                   early_terminate=early, run_cap=plain(d.get("run_cap")), extras=extras,
+                   balance=plain(d.get("balance")), trial_timeout=plain(d.get("trial_timeout")),
+                   max_failures=plain(d.get("max_failures")))
 
     @classmethod
     def from_yaml(cls, path: str | os.PathLike[str]) -> Sweep:
@@ -325,6 +373,11 @@ class Sweep:
             out["early_terminate"] = et.to_dict() if isinstance(et, EarlyTerminate) else dict(et)
         if self.run_cap is not None:
             out["run_cap"] = self.run_cap
+        if self.balance is not None:
+            out["balance"] = self.balance
+        for key in ("trial_timeout", "max_failures"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         out.update(self.extras)
         return out
 
