@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpstudy.optimizers._registry import OPTIMIZER_NAMES
+from hpstudy.optimizers._balance import balance_levels
+from hpstudy.optimizers._registry import OPTIMIZER_NAMES, optimizer_spec
 from hpstudy.optimizers.base import Optimizer
 from hpstudy.optimizers.grid import GridSearch
 from hpstudy.optimizers.random import RandomSearch
 
 __all__ = ["OPTIMIZER_NAMES", "GPOptimizer", "GridSearch", "Optimizer", "RandomSearch",
-           "SkoptOptimizer", "make_optimizer"]
+           "SkoptOptimizer", "balance_levels", "make_optimizer", "optimizer_spec"]
 
 
 # Loaded on first use: the GP pulls in scipy.optimize and scipy.stats (~0.5 s).
@@ -33,8 +34,9 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
 
 
-def make_optimizer(name: str) -> Any:
-    """The optimizer called ``name`` ("random", "grid", "bayes", "gp", "skopt")."""
+def make_optimizer(name: str, **settings: Any) -> Any:
+    """The optimizer called ``name`` ("random", "grid", "bayes", "gp", "skopt"), with
+    ``settings`` for its class (``balance="model_name"``)."""
     from hpstudy.optimizers._registry import make_optimizer as _make
 
-    return _make(name)
+    return _make(name, **settings)

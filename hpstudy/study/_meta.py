@@ -41,7 +41,9 @@ def check_goal(goal: Any) -> Goal:
 
 
 def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
-    """An optimizer object and the name stored for it (rebuildable names only)."""
+    """An optimizer object and the name stored for it: a registry name for a name and for a
+    built-in optimizer that its settings rebuild (:func:`optimizer_settings` stores them),
+    ``custom:<class>`` for any other object (passed again to resume)."""
     if isinstance(optimizer, str):
         from hpstudy.optimizers import OPTIMIZER_NAMES, make_optimizer
 
@@ -54,7 +56,26 @@ def resolve_optimizer(optimizer: Any) -> tuple[Any, str]:
         raise ConfigError(
             f"optimizer: must be a name or an object with an ask method (got {type(optimizer).__name__})"
         )
+    from hpstudy.optimizers import optimizer_spec
+
+    spec = optimizer_spec(optimizer)
+    if spec is not None:
+        return optimizer, spec[0]
     return optimizer, f"custom:{type(optimizer).__qualname__}"
+
+
+def optimizer_settings(optimizer: Any, name: str) -> dict[str, Any] | None:
+    """The settings stored with a built-in optimizer: those that differ from its defaults
+    (``{"balance": "model_name"}``), or None when it has its defaults (or is custom)."""
+    from hpstudy.optimizers import make_optimizer, optimizer_spec
+
+    spec = None if name.startswith("custom:") else optimizer_spec(optimizer)
+    if spec is None:
+        return None
+    defaults = optimizer_spec(make_optimizer(spec[0]))
+    base = defaults[1] if defaults is not None else {}
+    changed = {k: v for k, v in spec[1].items() if k not in base or base[k] != v}
+    return changed or None
 
 
 def resolve_stopper(stopper: Any, early_terminate: dict | None) -> Any:
@@ -193,6 +214,11 @@ def preflight(study: Study) -> None:
         json.dumps(study.annotations, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"annotations: must be JSON-able with finite numbers ({exc})") from None
+    balance = getattr(study.optimizer, "balance", None)
+    if isinstance(balance, str):  # a balanced optimizer: a categorical parameter of the space
+        from hpstudy.optimizers import balance_levels
+
+        balance_levels(study.space, balance)
     if isinstance(study.optimizer, GridSearch):
         try:
             size = study.space.grid_size()
@@ -211,11 +237,18 @@ def build_meta(study: Study, optimizer_name: str) -> dict[str, Any]:
         "name": study.name,
         "space": study.space.to_dict(), "metric": study.metric, "goal": study.goal.value,
         "seed": study.seed, "optimizer": optimizer_name,
+        **_settings_entry(optimizer_settings(study.optimizer, optimizer_name)),
         "stopper": stopper_meta(study.stopper),
         "early_terminate": study.early_terminate, "folds": folds_meta(study.folds),
         "run_cap": study.run_cap, "target": study.target,
         "annotations": dict(study.annotations),
     }
+
+
+def _settings_entry(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``optimizer_settings`` key, present only for an optimizer with settings (the
+    metadata of other studies stays as it was)."""
+    return {} if settings is None else {"optimizer_settings": settings}
 
 
 def check_same_study(wanted: dict[str, Any], stored: dict[str, Any]) -> None:
@@ -255,7 +288,9 @@ def settings_from_meta(meta: dict[str, Any], *, folds: Any, optimizer: Any,
     if optimizer is None:
         if stored_optimizer.startswith("custom:"):
             raise ConfigError(f"optimizer: the study used {stored_optimizer[7:]}; pass it to load()")
-        optimizer = stored_optimizer
+        from hpstudy.optimizers import make_optimizer
+
+        optimizer = make_optimizer(stored_optimizer, **(meta.get("optimizer_settings") or {}))
     if meta.get("folds") is not None and folds is None:
         folds = StoredFolds(meta["folds"])  # reading works; run() asks for the folds
     if stopper is None:

@@ -9,10 +9,14 @@ unfinished or unusual trials:
   optimizer steers away from configurations that crash; with ``failed="ignore"``
   not modelled. Either way the point is never suggested again.
 - PRUNED: the value is an early value, not a final one. With ``pruned="worst"``
-  (default) the trial is imputed with ``min(its own target, worst complete
+  the trial is imputed with ``min(its own target, worst complete
   target)``: a stopper ended it because it trailed its peers, so the model learns
   "not here" (before any trial completes, its own last value is used); with ``pruned="pending"`` it is left out of the fit and treated
   like a RUNNING trial (a kriging-believer fantasy), so it is only avoided.
+  With ``pruned="rung"`` (default) it is imputed from the trials that passed the step it
+  was stopped at (:func:`rung_imputations`): its rank among the values judged at
+  that step, mapped onto the final values of the COMPLETE trials judged there (a
+  quantile mapping); with fewer than :data:`MIN_PASSED` such trials, as ``"worst"``.
 - RUNNING: pending; fantasised at the posterior mean (kriging believer).
 
 Imputed targets depend on other trials (the worst value so far), so they can
@@ -37,7 +41,7 @@ from hpstudy.optimizers.gp._kernel import cross_sqdist
 from hpstudy.optimizers.gp._model import HyperPrior, fit_theta
 from hpstudy.trials import Trials, TrialState
 
-__all__ = ["Data", "ThetaCache", "collect"]
+__all__ = ["Data", "ThetaCache", "collect", "rung_imputations"]
 
 #: Up to this many observations the hyperparameters are fitted from fixed starts.
 SCRATCH_MAX = 50
@@ -83,10 +87,82 @@ class Data:
         return X, y
 
 
+#: ``pruned="rung"`` needs this many COMPLETE trials judged at the step a trial was
+#: stopped at; with fewer, the trial is imputed as with ``pruned="worst"``.
+MIN_PASSED = 2
+
+
+def rung_imputations(trials: Trials) -> dict[int, float]:
+    """Targets (``goal.sign * value``) for PRUNED trials, from the trials that passed their rung.
+
+    A pruned trial was stopped at the step of its last stopping decision. Every
+    trial judged at that step has a judged value there (its decision's
+    ``value``: the mean of the folds judged, or the best so far, as the stopper
+    compares). The pruned trial's level is the share of the *other* trials judged
+    at that step whose value was worse (ties count half): ``(n - r) / (n - 1)``
+    when it ranked ``r``-th of ``n``. Its target is that quantile (linear
+    interpolation) of the final values of the COMPLETE trials judged at the step,
+    the trials that passed it. A trial that ranked 2nd of 9 at its rung is
+    imputed near the top of the passed trials' finals, one that ranked last at
+    their worst; never below them, so a slow learner stopped early is not ruled
+    out by an early value that posed as a final one.
+
+    Parameters
+    ----------
+    trials : Trials
+        Every trial of the study.
+
+    Returns
+    -------
+    dict of int to float
+        Trial number -> imputed target, for the PRUNED trials that have a stop
+        decision and at least :data:`MIN_PASSED` COMPLETE trials judged at its step.
+
+    Examples
+    --------
+    >>> from hpstudy.trials import StopDecision, Trial, Trials, TrialState
+    >>> def judged(n, value, stop, final=None):
+    ...     d = StopDecision(step=3, stop=stop, rule="asha", value=value, threshold=0.5)
+    ...     state = TrialState.PRUNED if stop else TrialState.COMPLETE
+    ...     return Trial(number=n, params={}, state=state, value=value if stop else final,
+    ...                  decisions=(d,))
+    >>> trials = Trials([judged(0, 0.6, False, 0.80), judged(1, 0.7, False, 0.90),
+    ...                  judged(2, 0.3, True), judged(3, 0.55, True)])
+    >>> {k: round(v, 3) for k, v in rung_imputations(trials).items()}
+    {2: 0.8, 3: 0.833}
+    """
+    sign = trials.goal.sign
+    at_step: dict[int, dict[int, float]] = {}  # step -> trial number -> judged target
+    for t in trials:
+        for d in t.decisions:
+            if math.isfinite(d.value):
+                at_step.setdefault(d.step, {})[t.number] = sign * d.value
+    finals = {t.number: sign * t.value for t in trials
+              if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)}
+    out: dict[int, float] = {}
+    for t in trials:
+        if t.state is not TrialState.PRUNED:
+            continue
+        stop = next((d for d in reversed(t.decisions) if d.stop), None)
+        if stop is None or not math.isfinite(stop.value):
+            continue
+        judged = at_step.get(stop.step, {})
+        passed = [finals[k] for k in judged if k in finals and k != t.number]
+        if len(passed) < MIN_PASSED:
+            continue
+        own = sign * stop.value
+        peers = [v for k, v in judged.items() if k != t.number]
+        worse = sum(v < own for v in peers) + 0.5 * sum(v == own for v in peers)
+        out[t.number] = float(np.quantile(passed, worse / len(peers)))
+    return out
+
+
 def collect(enc: Encoder, trials: Trials, failed: str, pruned: str) -> Data:
     """Encode ``trials`` into :class:`Data` (see the module docstring for the rules)."""
     sign = trials.goal.sign
+    by_rung = rung_imputations(trials) if pruned == "rung" else {}
     rows: list[tuple[TrialState, np.ndarray, float | None]] = []
+    imputed: list[float | None] = []  # the rung rule's target of each row
     for t in trials:
         try:
             x = enc.encode_one(t.params)
@@ -98,13 +174,16 @@ def collect(enc: Encoder, trials: Trials, failed: str, pruned: str) -> Data:
         if state is TrialState.COMPLETE and target is None:
             state = TrialState.FAILED
         rows.append((state, x, target))
+        imputed.append(by_rung.get(t.number))
     complete = [v for s, _, v in rows if s is TrialState.COMPLETE and v is not None]
     worst_complete = min(complete) if complete else None
     targets: list[float | None] = []  # the modelled target of each row, None if not modelled
-    for state, _, v in rows:
+    for (state, _, v), by_rank in zip(rows, imputed, strict=True):
         if state is TrialState.COMPLETE:
             targets.append(v)
-        elif state is TrialState.PRUNED and pruned == "worst":
+        elif state is TrialState.PRUNED and by_rank is not None:
+            targets.append(by_rank)
+        elif state is TrialState.PRUNED and pruned in ("worst", "rung"):
             if worst_complete is None:
                 targets.append(v)  # before any trial completes: its own last value
             else:
