@@ -116,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--json", default=None, help="write raw values to this file")
+    ap.add_argument("--load", default=None,
+                    help="comma-separated --json files to summarise instead of running (a later "
+                         "file's runs of a method on a problem replace an earlier file's)")
+    ap.add_argument("--rst", action="store_true", help="also print the table as an RST list-table")
     args = ap.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
     seeds = args.seeds
@@ -127,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             problems = list(QUICK_PROBLEMS)
         if args.methods == ",".join(METHODS):
             methods = ["gp", "gpsampler", "tpe", "random"]
+    if args.load:
+        return _report_loaded(args.load.split(","), problems, budgets, methods, seeds, args)
     for name in methods:
         if name not in RUNNERS_ALL:
             ap.error(f"--methods: unknown method {name!r} (known: {', '.join(RUNNERS_ALL)})")
@@ -157,9 +163,55 @@ def main(argv: list[str] | None = None) -> int:
         results.setdefault((method, problem), {})[seed] = (values, true_values)
         seconds.setdefault((method, problem), []).append(secs)
     wall = time.perf_counter() - t0
-
     print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
           f"than gp); wall {wall:.0f} s with {args.workers} workers")
+    _print_table(results, seconds, problems, budgets, methods, top, args.rst)
+    if args.json:
+        raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
+        with open(args.json, "w") as fh:
+            json.dump({"budgets": budgets, "values": raw,
+                       "seconds": {f"{m}/{p}": v for (m, p), v in seconds.items()}}, fh)
+    return 0
+
+
+def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
+                   methods: list[str], seeds: int, args: argparse.Namespace) -> int:
+    """Summarise runs saved with ``--json`` (the first ``seeds`` seeds of each)."""
+    results: dict[tuple[str, str], dict[int, tuple[list[float], list[float]]]] = {}
+    seconds: dict[tuple[str, str], list[float]] = {}
+    for path in paths:
+        with open(path) as fh:
+            raw = json.load(fh)
+        for key, runs in raw["values"].items():
+            m, p = key.split("/", 1)
+            results[(m, p)] = {int(s): (v[0], v[1]) for s, v in runs.items()}
+            seconds[(m, p)] = raw["seconds"][key]
+    if args.problems == ",".join(DEFAULT_PROBLEMS):
+        problems = [p for p in DEFAULT_PROBLEMS if any(k[1] == p for k in results)]
+    if args.methods == ",".join(METHODS):
+        methods = [m for m in METHODS if any(k[0] == m for k in results)]
+    for m in methods:
+        for p in problems:
+            runs = results.get((m, p), {})
+            if len(runs) < seeds:
+                raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {seeds}")
+            results[(m, p)] = {s: runs[s] for s in sorted(runs)[:seeds]}
+            top = min(len(v) for v, _ in results[(m, p)].values())
+            if top < max(budgets):
+                raise SystemExit(f"--load: {m} on {p} ran {top} evaluations, not {max(budgets)}")
+    print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
+          f"than gp), from {', '.join(paths)}")
+    _print_table(results, seconds, problems, budgets, methods, max(budgets), args.rst)
+    return 0
+
+
+_LABELS = {"gp": "hpstudy", "gpsampler": "GPSampler", "tpe": "TPE", "tpe-mv": "TPE (mv)",
+           "skopt": "skopt", "smac-bb": "SMAC BB", "smac-hpo": "SMAC HPO", "hebo": "HEBO",
+           "random": "random"}
+
+
+def _print_table(results: dict, seconds: dict, problems: list[str], budgets: list[int],
+                 methods: list[str], top: int, rst: bool) -> None:
     w = max(8, *(len(m) + 1 for m in methods))
     print(f"{'problem':<18} {'budget':>6} " + " ".join(f"{m:>{w}}" for m in methods)
           + "  verdict")
@@ -173,12 +225,25 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"{problem:<18} " + " ".join(
             f"{m} {np.mean(seconds[(m, problem)]):.1f}" for m in methods))
-    if args.json:
-        raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
-        with open(args.json, "w") as fh:
-            json.dump({"budgets": budgets, "values": raw,
-                       "seconds": {f"{m}/{p}": v for (m, p), v in seconds.items()}}, fh)
-    return 0
+    if rst:
+        print()
+        print(rst_table(rows, methods))
+
+
+def rst_table(rows: list, methods: list[str]) -> str:
+    """The rows of :func:`summarise` as an RST list-table: medians, and each peer's p in brackets."""
+    out = [".. list-table::", "   :header-rows: 1", "", "   * - problem", "     - budget"]
+    out += [f"     - {_LABELS.get(m, m)}" + ("" if m == "gp" else " (p)") for m in methods]
+    out.append("     - verdict")
+    for problem, b, meds, pvals, verdict in rows:
+        out += [f"   * - {problem}", f"     - {b}"]
+        for m in methods:
+            p = pvals.get(m)
+            cell = _fmt(meds[m]) if p is None else \
+                f"{_fmt(meds[m])} ({'<0.01' if p < 0.005 else f'{p:.2f}'})"
+            out.append(f"     - {cell}")
+        out.append(f"     - {verdict}")
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

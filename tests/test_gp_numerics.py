@@ -98,6 +98,34 @@ def test_likelihood_gradient_matches_finite_differences(noise):
     np.testing.assert_allclose(grad, num, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("ls_prior,noise_prior", [("cosh", "lognormal"), ("lognormal", "gamma"),
+                                                   ("cosh", "gamma")])
+def test_the_alternative_priors_have_their_densities_and_gradients(monkeypatch, ls_prior,
+                                                                   noise_prior):
+    # the ablation's priors (GPSampler's shapes): checked against their formulas and by
+    # finite differences through the whole posterior
+    from hpstudy.optimizers.gp import _model
+
+    monkeypatch.setattr(_model, "LENGTHSCALE_PRIOR", ls_prior)
+    monkeypatch.setattr(_model, "NOISE_PRIOR", noise_prior)
+    X, y = _data()
+    D = cross_sqdist(X, X, IS_CAT)
+    prior = HyperPrior(4)
+    theta = np.r_[np.log([0.3, 0.5, 1.0, 2.7]), 0.2, math.log(0.02)]
+    lp, _ = prior.log_prior(theta)
+    ls, noise = np.exp(theta[:4]), 0.02
+    z = (theta - prior.mean) / prior.sd
+    expected = -0.5 * z[4] ** 2
+    expected += (-0.1 * np.sum(ls**2 + ls**-2.0) if ls_prior == "cosh"
+                 else -0.5 * np.sum(z[:4] ** 2))
+    expected += (0.1 * math.log(noise) - 30 * noise if noise_prior == "gamma"
+                 else -0.5 * z[5] ** 2)
+    assert lp == pytest.approx(expected, rel=1e-12)
+    _, grad = neg_log_posterior(theta, D, y, prior)
+    num = optimize.approx_fprime(theta, lambda t: neg_log_posterior(t, D, y, prior)[0], 1e-7)
+    np.testing.assert_allclose(grad, num, rtol=1e-4, atol=1e-4)
+
+
 def test_likelihood_matches_multivariate_normal():
     X, y = _data(12)
     D = cross_sqdist(X, X, IS_CAT)

@@ -34,6 +34,12 @@ EXHAUSTIVE_WORK = 1_000_000
 MAX_MOVES = 4
 #: The best observed points that also start a local search (their neighbours are candidates).
 N_BEST_STARTS = 0
+#: How the starts of the polish are picked among the candidates: "top" (the best distinct
+#: ones) or "roulette" (the best one, the others drawn with probabilities proportional to
+#: ``exp(value - max)``, that is to EI itself for log EI; Optuna GPSampler's rule).
+START_RULE = "top"
+#: Share of the candidates that are Gaussian perturbations of the five best observed points.
+LOCAL_SHARE = 0.25
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -107,8 +113,9 @@ def _candidates(enc: Encoder, model: GPModel, rng: np.random.Generator, n_sobol:
     cands = [enc.from_cube(sobol)]
     # Local perturbations around the best observed points help exploitation.
     order = np.argsort(-model.y)[:5]
-    if len(order):
-        base = np.repeat(model.X[order], max(1, n_sobol // (4 * len(order))), axis=0)
+    n_local = max(1, int(LOCAL_SHARE * n_sobol) // max(1, len(order))) if LOCAL_SHARE else 0
+    if len(order) and n_local:
+        base = np.repeat(model.X[order], n_local, axis=0)
         noise = rng.normal(scale=0.05, size=base.shape) * enc.cont_mask
         local = base + noise
         local[:, enc.cont_mask] = np.clip(local[:, enc.cont_mask], 0.0, 1.0)
@@ -192,6 +199,8 @@ def maximize_acquisition(
         cand_vals = np.r_[acq.value(model, best), vals]
         cands, vals = np.vstack([best, cands]), np.r_[np.full(len(best), np.inf), vals]
     order = np.argsort(-vals, kind="stable")
+    if START_RULE == "roulette":
+        order = _roulette_order(vals, rng, n_starts)
     starts, seen = [], set()
     for i in order:
         key = enc.key(cands[i])
@@ -208,6 +217,19 @@ def maximize_acquisition(
     pool = np.vstack([finals, cands])
     pool_vals = np.r_[acq.value(model, finals), cand_vals]
     return _best_unexcluded(pool, pool_vals, enc, exclude)
+
+
+def _roulette_order(vals: np.ndarray, rng: np.random.Generator, k: int) -> np.ndarray:
+    """The best index first, then ``4 k`` indices drawn without replacement, ``p ~ exp(v - max)``."""
+    order = np.argsort(-vals, kind="stable")
+    finite = np.isfinite(vals)
+    w = np.where(finite, np.exp(np.where(finite, vals, 0.0) - np.max(vals[finite])), 0.0)
+    w[order[0]] = 0.0
+    m = min(4 * k, int(np.count_nonzero(w > 0)))
+    if m == 0:
+        return order
+    drawn = rng.choice(len(vals), size=m, replace=False, p=w / w.sum())
+    return np.r_[order[0], drawn, order[1:]]
 
 
 def _best_unexcluded(pool: np.ndarray, vals: np.ndarray, enc: Encoder, exclude: set):

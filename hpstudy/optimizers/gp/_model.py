@@ -29,6 +29,14 @@ _JITTER = 1e-8
 #: Prior medians of a lengthscale (unit cube) and of the noise variance (standardised targets).
 LENGTHSCALE_MEDIAN = 0.5
 NOISE_MEDIAN = 1e-3
+#: Shape of the lengthscale prior: "lognormal" (Gaussian on ``log l``) or "cosh"
+#: (``-c (l^2 + l^-2)``, flat around 1 with steep walls, Optuna GPSampler's shape).
+LENGTHSCALE_PRIOR = "lognormal"
+#: Shape of the noise prior: "lognormal", or "gamma" (``a log v - b v`` in ``v``, the noise variance).
+NOISE_PRIOR = "lognormal"
+#: Constants of the "cosh" lengthscale prior and of the "gamma" noise prior.
+COSH_C = 0.1
+GAMMA_A, GAMMA_B = 0.1, 30.0
 
 
 class HyperPrior:
@@ -42,6 +50,22 @@ class HyperPrior:
         hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]
         self.bounds = list(zip(lo, hi, strict=True))
         self.lo, self.hi = lo, hi
+
+    def log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Log prior density of ``theta`` (up to a constant) and its gradient."""
+        z = (theta - self.mean) / self.sd
+        lp = -0.5 * z * z
+        grad = -z / self.sd
+        d = self.d
+        if LENGTHSCALE_PRIOR == "cosh":
+            up, down = np.exp(2.0 * theta[:d]), np.exp(-2.0 * theta[:d])
+            lp[:d] = -COSH_C * (up + down)
+            grad[:d] = -2.0 * COSH_C * (up - down)
+        if NOISE_PRIOR == "gamma":
+            v = math.exp(theta[d + 1])
+            lp[d + 1] = GAMMA_A * theta[d + 1] - GAMMA_B * v
+            grad[d + 1] = GAMMA_A - GAMMA_B * v
+        return float(lp.sum()), grad
 
     def starts(self) -> list[np.ndarray]:
         """Fixed starting points for a fit from scratch (no randomness)."""
@@ -91,9 +115,7 @@ def neg_log_posterior(
     grad[:d] = 0.5 * (D.reshape(d, -1) @ (W * C).ravel()) / ls**2
     grad[d] = 0.5 * np.sum(W * Kf)
     grad[d + 1] = 0.5 * noise * np.trace(W)
-    z = (theta - prior.mean) / prior.sd
-    lp = -0.5 * np.sum(z * z)
-    grad_lp = -z / prior.sd
+    lp, grad_lp = prior.log_prior(theta)
     return float(-(lml + lp)), -(grad + grad_lp)
 
 

@@ -13,6 +13,8 @@ from scipy.stats import qmc
 
 from hpstudy._validation import check_choice, check_int
 from hpstudy.errors import ConfigError
+from hpstudy.optimizers._balance import check_balance
+from hpstudy.optimizers.gp import _balance
 from hpstudy.optimizers.gp._acquisition import AcquisitionSpec, maximize_acquisition
 from hpstudy.optimizers.gp._data import ThetaCache, collect, transform_targets
 from hpstudy.optimizers.gp._encoding import Encoder
@@ -27,9 +29,15 @@ __all__ = ["GPOptimizer"]
 
 _ACQUISITIONS = ("ei", "ucb")
 _FAILED = ("worst", "ignore")
-_PRUNED = ("worst", "pending")
+_PRUNED = ("worst", "rung", "pending")
 #: Finite spaces up to this size are enumerated when random candidates run dry.
 _ENUMERATE_MAX = 20_000
+#: Candidates of the initial design's maximin step (None: ``n_candidates // 4`` rounded to a
+#: power of 2; 1 makes the design uniformly random).
+DESIGN_CANDIDATES: int | None = None
+#: Distance of the maximin step on continuous columns: "torus" (wrap-around: the design
+#: covers the cube evenly) or "box" (Euclidean: before issue 10; it piles points on the faces).
+DESIGN_DISTANCE = "torus"
 
 
 class GPOptimizer:
@@ -47,10 +55,12 @@ class GPOptimizer:
     failed : {"worst", "ignore"}
         Failed trials imputed with the worst observed value (default), or not
         modelled. They are never suggested again either way.
-    pruned : {"worst", "pending"}
-        Pruned trials imputed with the worse of their last value and the worst
-        complete value (default), or left out of the fit and avoided like
-        running trials.
+    pruned : {"rung", "worst", "pending"}
+        Pruned trials imputed from the trials that passed the step they were
+        stopped at (``"rung"``, default: their rank among the values judged there,
+        mapped onto those trials' final values; see ``docs/gp.rst``); or with the
+        worse of their last value and the worst complete value (``"worst"``, the
+        rule before); or left out of the fit and avoided like running trials.
     n_candidates : int
         Size of the Sobol candidate sweep that seeds the acquisition search (>= 16).
     n_starts : int
@@ -60,12 +70,19 @@ class GPOptimizer:
         (maximum likelihood exponent) before the GP sees them: always (True),
         never (False) or, by default, when their skewness exceeds 2 in
         magnitude (long-tailed metrics such as losses that sometimes diverge).
+    balance : str, optional
+        A categorical parameter (``"model_name"``): while one of its values has
+        fewer than ``min_per_value`` complete configurations, the next suggestion
+        is constrained to that value (see ``docs/gp.rst``), so that a model
+        comparison gets every model.
+    min_per_value : int
+        Complete configurations wanted for each value of ``balance`` (default 2).
 
     Examples
     --------
     >>> from hpstudy.optimizers.gp import GPOptimizer
     >>> GPOptimizer(acquisition="ucb", kappa=2.5)
-    GPOptimizer(n_initial=None, acquisition='ucb', kappa=2.5, failed='worst', pruned='worst')
+    GPOptimizer(n_initial=None, acquisition='ucb', kappa=2.5, failed='worst', pruned='rung')
     """
 
     kappa: float
@@ -74,6 +91,8 @@ class GPOptimizer:
     n_candidates: int
     n_starts: int
     warp_outputs: bool | str
+    balance: str | None = None  # class defaults: optimizers pickled before balance existed
+    min_per_value: int = 2
     _cache: ThetaCache
 
     def __init__(
@@ -83,10 +102,12 @@ class GPOptimizer:
         acquisition: str = "ei",
         kappa: float = 2.0,
         failed: str = "worst",
-        pruned: str = "worst",
+        pruned: str = "rung",
         n_candidates: int = 1024,
         n_starts: int = 5,
         warp_outputs: bool | str = "auto",
+        balance: str | None = None,
+        min_per_value: int = 2,
     ) -> None:
         self.n_initial = None if n_initial is None else check_int("n_initial", n_initial, 1)
         self.acquisition = check_choice("acquisition", acquisition, _ACQUISITIONS)
@@ -101,13 +122,16 @@ class GPOptimizer:
         if not (isinstance(warp_outputs, bool) or warp_outputs == "auto"):
             raise ConfigError(f"warp_outputs: must be True, False or 'auto' (got {warp_outputs!r})")
         self.warp_outputs = warp_outputs
+        self.balance = check_balance(balance)
+        self.min_per_value = _balance.check(min_per_value)
         self._cache = ThetaCache(warp=warp_outputs)
         self._encoders: dict[int, tuple[Any, Encoder]] = {}
 
     def __repr__(self) -> str:
         return (
             f"GPOptimizer(n_initial={self.n_initial!r}, acquisition={self.acquisition!r}, "
-            f"kappa={self.kappa!r}, failed={self.failed!r}, pruned={self.pruned!r})"
+            f"kappa={self.kappa!r}, failed={self.failed!r}, pruned={self.pruned!r}"
+            f"{_balance.describe(self.balance, self.min_per_value)})"
         )
 
     def __getstate__(self) -> dict[str, Any]:
@@ -172,6 +196,8 @@ class GPOptimizer:
         enc = self._encoder(space)
         if enc.n_columns == 0:
             return [] if len(trials) else [enc.decode(np.zeros((1, 0)))[0]]
+        plan = None if self.balance is None else _balance.BalancePlan(
+            enc, space, trials, self.balance, self.min_per_value)
         data = collect(enc, trials, self.failed, self.pruned)
         n_init = self.n_initial or max(5, enc.n_columns + 1)
         exclude = set(data.keys)
@@ -193,7 +219,12 @@ class GPOptimizer:
             acq = AcquisitionSpec(self.acquisition, incumbent, self.kappa)
         for _ in range(n):
             x = None
-            if model is not None:
+            forced = None if plan is None else plan.forced()
+            if forced is not None:
+                score = None if model is None else functools.partial(acq.value, model)
+                x = plan.point(forced, enc, rng, exclude, data.X + data.pending + chosen,  # type: ignore[union-attr]
+                               self.n_candidates, score)
+            elif model is not None:
                 x = maximize_acquisition(
                     acq, model, enc, rng, exclude,
                     n_sobol=self.n_candidates, n_starts=self.n_starts,
@@ -204,6 +235,8 @@ class GPOptimizer:
             if x is None:
                 break  # a finite space with nothing left
             chosen.append(x)
+            if plan is not None:
+                plan.add(x)
             exclude.add(enc.key(x))
             if model is not None:
                 model = model.with_fantasies(x[None])
@@ -226,8 +259,16 @@ def _maximin_point(
     exclude: set,
     n_candidates: int,
 ) -> np.ndarray | None:
-    """The candidate farthest from every point so far (sequential maximin design)."""
+    """The candidate farthest from every point so far (sequential maximin design).
+
+    On continuous columns the distance wraps around (``min(|dx|, 1 - |dx|)``, as on a
+    torus): with the Euclidean distance of the box, the farthest candidate sits on a
+    face or in a corner, where a third of the coordinates of a 6-point design in 5-D
+    landed; wrapped, as many as for uniform points (a tenth within 5 % of a face).
+    """
     m = 1 << max(4, int(math.log2(max(16, n_candidates // 4))))
+    if DESIGN_CANDIDATES:
+        m = DESIGN_CANDIDATES
     U = qmc.Sobol(enc.n_columns, scramble=True, seed=rng).random(m)
     cands = enc.from_cube(U)
     keep = np.array([enc.key(c) not in exclude for c in cands], dtype=bool)
@@ -239,7 +280,12 @@ def _maximin_point(
         cands = unseen
     if not others:
         return cands[0]
-    D = cross_sqdist(cands, np.asarray(others), enc.is_cat).sum(axis=0)
+    D = cross_sqdist(cands, np.asarray(others), enc.is_cat)
+    if DESIGN_DISTANCE == "torus":
+        # wrap-around distance on the continuous columns: no pull towards the box's faces
+        cont = enc.cont_mask
+        D[cont] = np.minimum(np.sqrt(D[cont]), 1.0 - np.sqrt(D[cont])) ** 2
+    D = D.sum(axis=0)
     return cands[int(np.argmax(D.min(axis=1)))]
 
 

@@ -1,0 +1,48 @@
+"""The sample-efficiency benchmark reprints its table from saved runs (``--load``) as RST."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks import bench_sample_efficiency as bench
+from benchmarks._suite import SUITE
+
+ARGS = ["--problems", "ackley5", "--budgets", "4,6", "--seeds", "4", "--methods", "gp,random"]
+
+
+def _rst(out: str) -> str:
+    return out[out.index(".. list-table::"):]
+
+
+def test_load_reprints_the_table_of_saved_runs_and_a_later_file_wins(tmp_path, capsys):
+    first = tmp_path / "first.json"
+    assert bench.main([*ARGS, "--workers", "1", "--json", str(first), "--rst"]) == 0
+    ran = _rst(capsys.readouterr().out)
+    assert "   * - ackley5\n     - 6\n" in ran and "     - random (p)" in ran
+    assert bench.main([*ARGS, "--load", str(first), "--rst"]) == 0
+    assert _rst(capsys.readouterr().out) == ran
+
+    # a second file whose random runs hit the optimum replaces the first file's
+    raw = json.loads(first.read_text())
+    opt = SUITE["ackley5"].optimum
+    perfect = {s: [[opt] * 6, [opt] * 6] for s in raw["values"]["random/ackley5"]}
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps({"budgets": [4, 6], "values": {"random/ackley5": perfect},
+                                  "seconds": {"random/ackley5": [0.0] * 4}}))
+    assert bench.main([*ARGS, "--load", f"{first},{second}", "--rst"]) == 0
+    table = _rst(capsys.readouterr().out)
+    # four seeds all better: one-sided Mann-Whitney p = 1/70
+    assert "     - 0 (0.01)\n     - BEHIND random" in table
+
+
+def test_load_refuses_runs_with_fewer_seeds_or_evaluations(tmp_path, capsys):
+    path = tmp_path / "runs.json"
+    bench.main([*ARGS, "--workers", "1", "--json", str(path)])
+    capsys.readouterr()
+    with pytest.raises(SystemExit, match="gp on ackley5 has 4 seeds, not 5"):
+        bench.main([*ARGS[:-4], "--seeds", "5", "--methods", "gp,random", "--load", str(path)])
+    with pytest.raises(SystemExit, match="ran 6 evaluations, not 8"):
+        bench.main(["--problems", "ackley5", "--budgets", "4,8", "--seeds", "4",
+                    "--methods", "gp,random", "--load", str(path)])
