@@ -11,7 +11,14 @@ imported only by the modules that need them, when they are used.
 
 
 from hpstudy._version import __version__
-from hpstudy.errors import ConfigError, HpstudyError, StorageError, TrialPruned
+from hpstudy.errors import (
+    ConfigError,
+    HpstudyError,
+    StorageError,
+    StudyInterrupted,
+    TooManyFailuresError,
+    TrialPruned,
+)
 from hpstudy.optimizers import GridSearch, RandomSearch
 from hpstudy.space import Beta, Categorical, Constant, Integer, LogNormal, Normal, Real, SearchSpace
 from hpstudy.stats import analyze
@@ -46,7 +53,9 @@ __all__ = [
     "StopDecision",
     "StorageError",
     "Study",
+    "StudyInterrupted",
     "Sweep",
+    "TooManyFailuresError",
     "Trial",
     "TrialContext",
     "TrialPruned",
