@@ -18,6 +18,7 @@ from hpstudy.errors import ConfigError  # noqa: E402
 from hpstudy.stopping import Hyperband  # noqa: E402
 from hpstudy.storage import EventKind, SQLiteStorage  # noqa: E402
 from hpstudy.trials import TrialState  # noqa: E402
+from tests._polling import wait_for  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- objectives
@@ -162,14 +163,6 @@ def test_the_cluster_width_is_used(client, tmp_path):
 
 
 # ----------------------------------------------------------------------------- faults
-def _wait_for(condition, deadline_s=90.0, what="condition"):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _kill_worker_running(client, number):
@@ -210,9 +203,9 @@ def test_a_worker_killed_mid_trial(client, tmp_path, max_retries):
     study = hpstudy.Study(space(), storage=path, seed=5 + max_retries)
     thread, box = _run_in_thread(study, slow_curve, n_trials=4, client=client,
                                  max_retries=max_retries)
-    _wait_for(lambda: _reported(path, 0, 3) or "error" in box, what="trial 0's fourth report")
+    wait_for(lambda: _reported(path, 0, 3) or "error" in box, what="trial 0's fourth report")
     assert "error" not in box, box
-    killed = _wait_for(lambda: _kill_worker_running(client, 0), what="the worker of trial 0")
+    killed = wait_for(lambda: _kill_worker_running(client, 0), what="the worker of trial 0")
     thread.join(150)
     assert not thread.is_alive() and "error" not in box, box
     trials = box["trials"]
@@ -256,7 +249,7 @@ def test_the_coordinator_killed_then_resumed(client, tmp_path):
             done = {e.number for e in log if e.kind is EventKind.TRIAL_FINISHED}
             return done and any(e.kind is EventKind.REPORT and e.number not in done
                                 and e.payload["step"] >= 2 for e in log)
-        _wait_for(one_done_one_running, what="a finished trial and a running one")
+        wait_for(one_done_one_running, what="a finished trial and a running one")
     finally:
         proc.kill()
         proc.wait(30)
@@ -299,7 +292,7 @@ def test_trial_timeout_on_dask_ends_the_task_and_restarts_its_worker(client, tmp
     for t in fast:
         assert t.state is TrialState.COMPLETE and t.value == t.params["x"]
     # the hung workers were restarted (a thread cannot be stopped otherwise)
-    _wait_for(lambda: len(client.run(os.getpid)) == 2, what="two workers again")
+    wait_for(lambda: len(client.run(os.getpid)) == 2, what="two workers again")
     assert set(client.run(os.getpid).values()) != pids
 
 
@@ -311,7 +304,7 @@ def test_workers_that_join_get_trials_and_n_jobs_caps_them(tmp_path):
         path = tmp_path / "grow.db"
         study = hpstudy.Study(space(), storage=path, seed=8)
         thread, box = _run_in_thread(study, slow_curve, n_trials=5, client=c)
-        _wait_for(lambda: _reported(path, 0, 1) or "error" in box, what="the first trial")
+        wait_for(lambda: _reported(path, 0, 1) or "error" in box, what="the first trial")
         cluster.scale(2)  # a worker joins mid-study
         thread.join(150)
         assert not thread.is_alive() and "error" not in box, box

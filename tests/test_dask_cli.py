@@ -19,6 +19,7 @@ distributed = pytest.importorskip("distributed")
 import hpstudy  # noqa: E402
 from hpstudy.storage import EventKind, SQLiteStorage  # noqa: E402
 from hpstudy.trials import TrialState  # noqa: E402
+from tests._polling import wait_for  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 N_TRIALS = 10
@@ -41,14 +42,6 @@ def ci_curve(params, ctx):
     return params["x"]
 
 
-def _wait_for(condition, what, deadline_s=120.0):
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _log(path):
@@ -77,8 +70,8 @@ def cluster(tmp_path):
     try:
         start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
               "--scheduler-file", str(scheduler_file))
-        _wait_for(scheduler_file.exists, "the scheduler file")
-        address = _wait_for(lambda: json.loads(scheduler_file.read_text() or "{}").get("address"),
+        wait_for(scheduler_file.exists, "the scheduler file")
+        address = wait_for(lambda: json.loads(scheduler_file.read_text() or "{}").get("address"),
                             "the scheduler's address")
         for name in ("w1", "w2"):
             start("worker", address, "--nthreads", "1", "--nworkers", "1", "--name", name,
@@ -127,12 +120,12 @@ def test_hpstudy_run_on_a_real_scheduler_and_workers_survives_kills(cluster, tmp
                                    stderr=subprocess.PIPE)
     try:
         # a worker killed mid-trial (max_retries is 0: that trial is FAILED, with the reason)
-        victim = _wait_for(lambda: _mid_trial(path), "a trial with reports") - 1
-        _wait_for(lambda: _kill_worker_running(client, victim) is not None, "the victim's worker")
-        _wait_for(lambda: any(e.kind is EventKind.TRIAL_FINISHED and e.number == victim
+        victim = wait_for(lambda: _mid_trial(path), "a trial with reports") - 1
+        wait_for(lambda: _kill_worker_running(client, victim) is not None, "the victim's worker")
+        wait_for(lambda: any(e.kind is EventKind.TRIAL_FINISHED and e.number == victim
                               for e in _log(path)), "the victim's end")
         # then the coordinator, once a trial started after that is running
-        _wait_for(lambda: _mid_trial(path, after=set(range(victim + 2))), "a later trial")
+        wait_for(lambda: _mid_trial(path, after=set(range(victim + 2))), "a later trial")
     finally:
         coordinator.kill()
         coordinator.wait(30)
@@ -253,7 +246,7 @@ def test_the_scheduler_restarted_mid_study(tmp_path):
 
             thread = threading.Thread(target=run, daemon=True)
             thread.start()
-            _wait_for(lambda: _mid_trial(path) or "error" in box, "a trial with reports")
+            wait_for(lambda: _mid_trial(path) or "error" in box, "a trial with reports")
             old_workers = procs[1:]
             kill(scheduler)
             start("scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard")
@@ -287,7 +280,7 @@ def test_sigterm_on_a_local_dask_cluster_lets_running_trials_finish(tmp_path):
     proc = subprocess.Popen(run, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
-        running = _wait_for(lambda: _mid_trial(path), "a trial with reports") - 1
+        running = wait_for(lambda: _mid_trial(path), "a trial with reports") - 1
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=120)
     finally:

@@ -27,6 +27,7 @@ from hpstudy import Study, TrialState
 from hpstudy.errors import ConfigError, StorageError
 from hpstudy.storage import SQLiteStorage, lease_info
 from tests import _objectives as obj
+from tests._polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -158,22 +159,14 @@ _SLOW_STUDY = """
 """
 
 
-def _wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 def test_workers_exit_when_their_coordinator_is_killed(tmp_path):
     db = tmp_path / "orphans.db"
     proc = _python(_SLOW_STUDY.format(db=str(db), n=50, jobs=2), env={"HPSTUDY_TEST_SLEEP": "5"})
     try:
-        workers = _wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid))
-        _wait_for(lambda: db.exists() and ("trial_created", 1) in _kinds(db))
+        workers = wait_for(lambda: len(_children(proc.pid)) >= 2 and _children(proc.pid))
+        wait_for(lambda: db.exists() and ("trial_created", 1) in _kinds(db))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         deadline = time.monotonic() + 5
@@ -195,7 +188,7 @@ def test_a_second_coordinator_is_refused_while_the_first_lives(tmp_path):
     db = tmp_path / "two.db"
     proc = _python(_SLOW_STUDY.format(db=str(db), n=20, jobs=1), env={"HPSTUDY_TEST_SLEEP": "0.5"})
     try:
-        _wait_for(lambda: db.exists() and ("trial_created", 0) in _kinds(db))
+        wait_for(lambda: db.exists() and ("trial_created", 0) in _kinds(db))
         lease = lease_info(db)
         assert lease is not None and lease.pid == proc.pid and lease.fresh()
         second = Study(space_x(), storage=db, seed=0)

@@ -27,7 +27,7 @@ from hpstudy.storage import EventKind
 from hpstudy.study._channel import WORKER_DIED, ChannelLost, ChannelServer
 from hpstudy.study._control import timeout_error
 from hpstudy.study._execution import Task, TaskOutcome, check_picklable, run_task
-from hpstudy.study._runner import Runner
+from hpstudy.study._runner import Runner, drive
 from hpstudy.trials import TrialState
 
 __all__ = ["DaskRunner", "run_on_dask", "run_on_worker"]
@@ -119,9 +119,7 @@ class DaskRunner(Runner):
 
         self.recover()
         while True:
-            if self.lease.lost:
-                raise StorageError("another coordinator took over the study's lease; this run "
-                                   "stops (its events so far are kept)")
+            self.check_lease()
             self.server.check()
             self.n_jobs = self.width()
             self.enforce_timeout()
@@ -264,14 +262,6 @@ def run_on_dask(study: Any, objective: Any, client: Any, *, executor: Any, n_job
     runner = DaskRunner(study, objective, client, n_jobs=cap, n_trials=n_trials, timeout=timeout,
                         progress=progress, max_retries=max_retries, keep_artifacts=keep_artifacts,
                         trial_timeout=trial_timeout, max_failures=max_failures)
-    try:
-        runner.run()  # loop() with graceful stops (SIGINT, SIGTERM) and max_failures
-    except DuplicateEventError:
-        raise
-    except StorageError as exc:
-        raise StorageError(f"{exc}; the run stopped (every event recorded before the "
-                           f"failure is kept: run the study again to resume it)") from exc
-    finally:
-        runner.close()
+    drive(runner)  # loop() with graceful stops (SIGINT, SIGTERM) and max_failures
     study._warn_if_mostly_pruned()
     return study.trials

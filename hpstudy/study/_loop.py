@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from hpstudy._validation import check_int, check_real
-from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
+from hpstudy.errors import ConfigError
 from hpstudy.space import SearchSpace
 from hpstudy.storage import Replay, Storage, open_storage, replay_of
 from hpstudy.study import _meta as meta_mod
 from hpstudy.study._control import check_controls
 from hpstudy.study._execution import plan_parallelism
-from hpstudy.study._runner import Runner
+from hpstudy.study._runner import Runner, drive
 from hpstudy.trials import Goal, Trial, Trials, TrialState
 
 __all__ = ["Study"]
@@ -296,15 +296,7 @@ class Study:
                                  stopper=self.stopper, trial_timeout=trial_timeout)
         runner = Runner(self, objective, width, executor, n_trials, timeout, progress, max_retries,
                         keep_artifacts, trial_timeout=trial_timeout, max_failures=max_failures)
-        try:
-            runner.run()
-        except DuplicateEventError:
-            raise
-        except StorageError as exc:
-            raise StorageError(f"{exc}; the run stopped (every event recorded before the "
-                               f"failure is kept: run the study again to resume it)") from exc
-        finally:
-            runner.close()
+        drive(runner)  # graceful stops (SIGINT, SIGTERM) and max_failures included
         self._warn_if_mostly_pruned()
         return self.trials
 

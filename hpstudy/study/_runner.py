@@ -48,13 +48,27 @@ from hpstudy.trials import Trial, TrialState
 if TYPE_CHECKING:
     from hpstudy.study._loop import Study
 
-__all__ = ["Runner", "trial_seed"]
+__all__ = ["Runner", "drive", "trial_seed"]
 
 Objective = Callable[[dict, Any], Any]
 logger = logging.getLogger("hpstudy.study")
 CRASHED_TWICE = "crashed the coordinator twice (killed while running it in its own process: " \
                 "out of memory, os._exit, a signal); not run again"
 WORKER_DIED = "worker died while running it (killed, out of memory or os._exit)"
+
+
+def drive(runner: Runner) -> None:
+    """Run ``runner`` (:meth:`Runner.run`) to its end, then close it; a storage failure
+    stops the run with what to do next (every event recorded before it is kept)."""
+    try:
+        runner.run()
+    except DuplicateEventError:
+        raise
+    except StorageError as exc:
+        raise StorageError(f"{exc}; the run stopped (every event recorded before the "
+                           f"failure is kept: run the study again to resume it)") from exc
+    finally:
+        runner.close()
 
 
 def trial_seed(study_seed: int, number: int) -> int:
@@ -233,12 +247,16 @@ class Runner:
         """The finished trials in the study's log."""
         return sum(t.state.is_finished() for t in self.study.trials)
 
+    def check_lease(self) -> None:
+        """Stop the run when another coordinator took over the study's lease."""
+        if self.lease.lost:
+            raise StorageError("another coordinator took over the study's lease; this run "
+                               "stops (its events so far are kept)")
+
     def loop(self) -> None:
         self.recover()
         while True:
-            if self.lease.lost:
-                raise StorageError("another coordinator took over the study's lease; this run "
-                                   "stops (its events so far are kept)")
+            self.check_lease()
             if self.broken and not self.in_flight:  # a worker died: blame it, start a fresh pool
                 self.replace_pool()
             while len(self.in_flight) < self.n_jobs and not self.broken and self.stopping is None:
