@@ -195,7 +195,7 @@ def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
     db = tmp_path / "killed.db"
     env = dict(os.environ, PYTHONPATH=str(ROOT), HPSTUDY_TEST_SLEEP="0.5")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hpstudy", "run", str(sweep), "--objective",
+        [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
          "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "50"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -204,7 +204,7 @@ def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
     time.sleep(1.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=60)
-    out = subprocess.run([sys.executable, "-m", "hpstudy", "status", str(db)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "hpstudy.cli", "status", str(db)], cwd=ROOT,
                          env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert f"WARNING: coordinator PID {proc.pid} on" in out.stdout

@@ -249,7 +249,7 @@ def test_export_output_errors_are_one_line_and_rc_2(where, study_file, tmp_path,
 
 # -------------------------------------------------------------- broken pipe and interruption
 def test_status_into_a_closed_pipe_exits_quietly(study_file):
-    proc = subprocess.Popen([sys.executable, "-m", "hpstudy", "status", str(study_file)],
+    proc = subprocess.Popen([sys.executable, "-m", "hpstudy.cli", "status", str(study_file)],
                             cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # the reader went away (`| head -1` after its line) before any write
     err = proc.stderr.read().decode()
@@ -261,7 +261,7 @@ def test_status_into_a_closed_pipe_exits_quietly(study_file):
 def test_ctrl_c_is_one_line_and_rc_130(tmp_path, sweep):
     db = tmp_path / "s.db"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hpstudy", "run", str(sweep), "--objective",
+        [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
          "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "200"],
         cwd=ROOT, env=dict(ENV, HPSTUDY_TEST_SLEEP="0.2"), stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
@@ -310,7 +310,7 @@ def marked_study(tmp_path, sweep):
     code = tmp_path / "marked_objective.py"
     code.write_text(EVIL.format(marker=str(marker)))
     db = tmp_path / "marked.db"
-    proc = subprocess.run([sys.executable, "-m", "hpstudy", "run", str(sweep), "--objective",
+    proc = subprocess.run([sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
                            f"{code}:objective", "--storage", str(db), "--trials", "2"],
                           cwd=ROOT, env=ENV, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
@@ -320,7 +320,7 @@ def marked_study(tmp_path, sweep):
 
 
 def _hpstudy(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hpstudy", *args], cwd=ROOT, env=ENV,
+    return subprocess.run([sys.executable, "-m", "hpstudy.cli", *args], cwd=ROOT, env=ENV,
                           capture_output=True, text=True, timeout=300)
 
 

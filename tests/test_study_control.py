@@ -196,7 +196,7 @@ def test_control_errors_pickle_and_are_what_scripts_expect():
 
 def _cli(*args: str, marks: Path, extra_env: dict[str, str] | None = None
          ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "hpstudy", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "hpstudy.cli", *args], cwd=ROOT,
                           env={**_env(marks), **(extra_env or {})}, capture_output=True,
                           text=True, timeout=120)
 
@@ -273,7 +273,7 @@ def _start_run(tmp_path: Path, marks: Path, *, jobs: int = 2, trials: int = 2
     sweep = _sweep_file(tmp_path)
     with open(err, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hpstudy", "run", str(sweep), "--objective",
+            [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
              "tests._control_objectives:wait_for_release", "--storage", str(db),
              "--trials", str(trials), "--jobs", str(jobs)],
             cwd=ROOT, env=_env(marks), stdout=subprocess.DEVNULL, stderr=fh,
@@ -406,7 +406,7 @@ def test_confirm_stops_gracefully_too(tmp_path, marks):
         mark.unlink()
     with open(err, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "hpstudy", "confirm", str(db), "--top", "2", "--jobs", "2",
+            [sys.executable, "-m", "hpstudy.cli", "confirm", str(db), "--top", "2", "--jobs", "2",
              "--objective", "tests._control_objectives:wait_for_release"],
             cwd=ROOT, env=_env(marks), stdout=subprocess.DEVNULL, stderr=fh,
             start_new_session=True)
