@@ -124,15 +124,10 @@ class DaskRunner(Runner):
             self.n_jobs = self.width()
             self.enforce_timeout()
             while len(self.in_flight) < self.n_jobs and self.stopping is None:
-                if not self.queue:
-                    if not self.may_create():
-                        break
-                    self.create(self.n_jobs - len(self.in_flight))
-                    if not self.queue:
-                        break
-                task = self.queue.popleft()
-                if task.number not in self.finished:
-                    self.submit(task)
+                task = self.next_task()
+                if task is None:
+                    break
+                self.submit(task)
             if not self.in_flight:
                 return
             try:

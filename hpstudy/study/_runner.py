@@ -247,6 +247,20 @@ class Runner:
         """The finished trials in the study's log."""
         return sum(t.state.is_finished() for t in self.study.trials)
 
+    def next_task(self) -> Task | None:
+        """The next task to submit: the queue's first (its trial not finished), or the
+        first of new trials when the queue is empty; None when there is none to start."""
+        while True:
+            if not self.queue:
+                if not self.may_create():
+                    return None
+                self.create(self.n_jobs - len(self.in_flight))
+                if not self.queue:
+                    return None
+            task = self.queue.popleft()
+            if task.number not in self.finished:
+                return task
+
     def check_lease(self) -> None:
         """Stop the run when another coordinator took over the study's lease."""
         if self.lease.lost:
@@ -260,15 +274,9 @@ class Runner:
             if self.broken and not self.in_flight:  # a worker died: blame it, start a fresh pool
                 self.replace_pool()
             while len(self.in_flight) < self.n_jobs and not self.broken and self.stopping is None:
-                if not self.queue:
-                    if not self.may_create():
-                        break
-                    self.create(self.n_jobs - len(self.in_flight))
-                    if not self.queue:
-                        break
-                task = self.queue.popleft()
-                if task.number in self.finished:
-                    continue
+                task = self.next_task()
+                if task is None:
+                    break
                 try:
                     future = self.pool.submit(run_task, task)
                 except BrokenProcessPool:  # a worker died before we collected its future
