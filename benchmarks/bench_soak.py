@@ -13,14 +13,16 @@ Part 2 times the study loop (random search, a trivial objective, SQLite) per
 block of 1,000 trials up to 20,000 (``--quick``: 5,000; ``--scale-only`` skips
 part 1). Goal: the last block within 1.5x of the first.
 
-Part 3 times reading the final study, best of 3: the read-only load that
-``status`` and ``export`` do (``Study.load(...).trials``), the ``hpstudy status``
-and ``hpstudy export`` commands themselves (a fresh process each: the interpreter
-and ``import hpstudy`` included, shown on their own line), and the floor of any
-reader of this file format: fetching every row and ``json.loads`` of each payload.
-Goal: the load, status and export under 1 s at 20,000 trials. The "recorded
-before" column quotes the figures issue 13 and its last session measured before
-the read path was made faster (2-core machine); they are not measured here.
+Part 3 times reading the final study, best of 3: the full read-only load of the
+API (``Study.load(...).trials``), the summary read that ``status`` and ``export``
+do (``load_study_data(..., summary=True)``: no reports, folds or decisions), the
+``hpstudy status`` and ``hpstudy export`` commands themselves (a fresh process
+each: the interpreter and ``import hpstudy`` included, shown on their own line),
+and the floor of any full reader of this file format: fetching every row and
+``json.loads`` of each payload. Goal: the load, status and export under 1 s at
+20,000 trials. The "recorded before" column quotes the figures issue 13 and its
+last session measured before the read path was made faster (2-core machine);
+they are not measured here. A row the ``--before`` checkout cannot run shows "-".
 """
 
 from __future__ import annotations
@@ -114,6 +116,13 @@ def soak(n: int, coordinator_kills: int, worker_kills: int, seed: int = 0) -> di
             "failed": sum(t.state is hpstudy.TrialState.FAILED for t in trials)}
 
 
+def quick_objective(params, ctx):
+    """Reports twice and returns at once: 5 events per trial, as in a pruning study."""
+    for step in range(2):
+        ctx.report(step, params["x"] * (step + 1))
+    return params["x"] + params["k"]
+
+
 def overhead(total: int, block: int = 1000) -> tuple[list[float], str]:
     """Milliseconds per trial of each block of ``block`` trials, and the study file."""
     folder = tempfile.mkdtemp()
@@ -122,7 +131,7 @@ def overhead(total: int, block: int = 1000) -> tuple[list[float], str]:
     per_trial = []
     for _ in range(total // block):
         start = time.perf_counter()
-        study.run(lambda p, ctx: p["x"], n_trials=block, progress=False)
+        study.run(quick_objective, n_trials=block, progress=False)
         per_trial.append((time.perf_counter() - start) / block * 1e3)
     return per_trial, db
 
@@ -135,6 +144,13 @@ import hpstudy
 from hpstudy.storage import SQLiteStorage
 start, cpu = time.perf_counter(), time.process_time()
 hpstudy.Study.load(SQLiteStorage(sys.argv[1], read_only=True)).trials.best()
+print(time.perf_counter() - start, time.process_time() - cpu)
+"""
+_SUMMARY = """
+import sys, time
+from hpstudy.report import load_study_data
+start, cpu = time.perf_counter(), time.process_time()
+load_study_data(sys.argv[1], summary=True).trials.best()
 print(time.perf_counter() - start, time.process_time() - cpu)
 """
 _RAW = """
@@ -169,12 +185,16 @@ def read_figures(db: str, code: Path = ROOT, repeats: int = 3) -> dict[str, tupl
     """(wall, CPU) seconds, each the least of ``repeats`` runs, to read the study at ``db``
     in each way of part 3, with the hpstudy of the checkout ``code``."""
     runs = {"raw": (["-c", _RAW, db], True), "load": (["-c", _LOAD, db], True),
+            "summary": (["-c", _SUMMARY, db], True),
             "start": (["-c", "import hpstudy.cli"], False),
             "status": (["-m", "hpstudy.cli", "status", db], False),
             "export": (["-m", "hpstudy.cli", "export", db, "--output", os.devnull], False)}
     out = {}
     for key, (argv, inside) in runs.items():
-        times = [_run(code, argv, inside) for _ in range(repeats)]
+        try:
+            times = [_run(code, argv, inside) for _ in range(repeats)]
+        except subprocess.CalledProcessError:  # an older checkout without this way to read
+            continue
         out[key] = (min(t[0] for t in times), min(t[1] for t in times))
     return out
 
@@ -185,6 +205,7 @@ def print_read_figures(now: dict[str, tuple[float, float]], n: int,
     figures at 20,000 trials) and now, with the goal."""
     rows = [("raw", "rows + json.loads (floor)", None),
             ("load", "Study.load(...).trials", 1.0),
+            ("summary", "summary read (status, export)", None),
             ("start", "python + import hpstudy.cli", None),
             ("status", "hpstudy status", 1.0),
             ("export", "hpstudy export", 1.0)]
@@ -194,7 +215,9 @@ def print_read_figures(now: dict[str, tuple[float, float]], n: int,
           f"{'goal':>6} {'met':>4}")
     for key, text, goal in rows:
         wall, cpu = now[key]
-        if before is not None:
+        if before is not None and key not in before:
+            old = f"{'-':>15} {'':>6}"
+        elif before is not None:
             old = f"{before[key][0]:>15.2f} {before[key][1]:>6.2f}"
         else:
             recorded = RECORDED_BEFORE.get(key) if n == 20000 else None

@@ -49,6 +49,7 @@ from hpstudy.errors import (
     TooManyFailuresError,
 )
 from hpstudy.report.cli import HANDLERS as _REPORT_HANDLERS
+from hpstudy.storage import paused_gc
 
 __all__ = ["MAX_JOBS", "MAX_SEED", "MAX_TRIALS", "load_callable", "main", "printable"]
 
@@ -56,6 +57,8 @@ __all__ = ["MAX_JOBS", "MAX_SEED", "MAX_TRIALS", "load_callable", "main", "print
 _COMMANDS = {"run": _cmd_run, "resume": _cmd_resume, "status": _cmd_status, "export": _cmd_export,
              "check": _cmd_check,
              "audit": _cmd_audit, "confirm": _cmd_confirm, **_REPORT_HANDLERS}
+#: commands that only read a study (the cyclic garbage collector stays off while they run)
+_READING = frozenset({"status", "export", "check"})
 
 
 def _fail(command: str, message: str, code: int) -> int:
@@ -100,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help (0) or a bad argument (2, its line already printed)
             return exc.code if isinstance(exc.code, int) else 2
         command, storage = args.command, getattr(args, "storage", None)
+        if command in _READING:  # a short process that builds a large study and no cycles
+            with paused_gc():
+                return _COMMANDS[command](args)
         return _COMMANDS[command](args)
     except (ConfigError, StorageError, TooManyFailuresError) as exc:
         return _fail(command, f"error: {exc}", 2)

@@ -6,19 +6,23 @@ import argparse
 import csv
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from hpstudy.cli._files import _load_for_reading, _reading
+from hpstudy.cli._files import _reading, _require_file
 from hpstudy.cli._output import _check_output, _emit, _write_output
+from hpstudy.report import load_study_data
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     if args.output != "-":
         _check_output(args.output)  # before the study is read
-    study = _reading(args.storage, lambda: _load_for_reading(args.storage))
+    _require_file(args.storage)
+    # the report's loader: read-only, and without importing the study loop (numpy, ...)
+    summary = not (args.folds or args.reports)  # a trial's row needs neither
+    study = _reading(args.storage, lambda: load_study_data(args.storage, summary=summary))
     rows = _export_rows(study.trials, study.metric, folds=args.folds,
-                        reports=args.reports and args.format == "json")
+                        reports=args.reports and args.format == "json", count=study.n_reports)
     if args.format == "json":
         text = json.dumps(rows, indent=2, default=_plain_json) + "\n"  # floats as repr: exact
     elif args.reports:
@@ -35,7 +39,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_rows(trials, metric: str, *, folds: bool, reports: bool) -> list[dict[str, Any]]:
+def _export_rows(trials, metric: str, *, folds: bool, reports: bool,
+                 count: Callable[[Any], int] = lambda t: len(t.reports)) -> list[dict[str, Any]]:
     """One dict per trial (or fold result) holding the stored values themselves.
 
     Not through pandas: a DataFrame turns the ints of a mixed column into floats
@@ -48,7 +53,7 @@ def _export_rows(trials, metric: str, *, folds: bool, reports: bool) -> list[dic
         if not folds:
             row = dict(base, value=t.value)
             row.update({f"metrics.{k}": v for k, v in t.metrics.items()})
-            row.update(seed=t.seed, duration=t.duration, n_reports=len(t.reports), error=t.error)
+            row.update(seed=t.seed, duration=t.duration, n_reports=count(t), error=t.error)
             if reports:
                 row["reports"] = [_report(r) for r in t.reports]
             rows.append(row)
@@ -73,8 +78,9 @@ def _csv_text(header: list[str], rows: list[dict[str, Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_cell(row.get(k)) for k in header])
+    native, cell = _NATIVE, _cell
+    writer.writerows([[v if type(v) in native else cell(v) for v in map(row.get, header)]
+                      for row in rows])
     return buf.getvalue()
 
 
@@ -87,6 +93,10 @@ def _plain_json(value: Any) -> Any:
 
 #: What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+#: what the csv module writes as :func:`_cell` would (floats as repr, None empty), faster
+_NATIVE = frozenset({float, int, type(None)})
 
 
 def _cell(value: Any) -> str:

@@ -33,9 +33,3 @@ def _reading(path: str, read: Callable[[], Any]) -> Any:
     except (ValueError, KeyError, TypeError, AttributeError, LookupError, sqlite3.Error) as exc:
         raise StorageError(f"storage {path!r}: not a readable hpstudy study "
                            f"({_describe(exc)})") from None
-
-
-def _load_for_reading(path: str):
-    from hpstudy.study import Study
-
-    return Study.load(_open(path), optimizer="random")  # stored folds stand in: reading only

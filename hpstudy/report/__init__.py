@@ -17,17 +17,37 @@ matplotlib is imported only when a figure is drawn (Agg, no pyplot state).
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpstudy.errors import ConfigError
-from hpstudy.report._build import StudyReport, build_report
-from hpstudy.report._compare import Comparison, compare, compare_page
 from hpstudy.report._escape import json_printable, printable
 from hpstudy.report._load import StudyRecord, load_study_data
 from hpstudy.report._progress import progress_line, status_text
 from hpstudy.report._records import Section
+
+if TYPE_CHECKING:
+    from hpstudy.report._build import StudyReport, build_report
+    from hpstudy.report._compare import Comparison, compare
+
+#: names whose modules (the statistics, numpy) load on first use: ``hpstudy status``
+#: and the other terminal commands import this package without them (PEP 562)
+_LAZY = {"StudyReport": "hpstudy.report._build", "build_report": "hpstudy.report._build",
+         "Comparison": "hpstudy.report._compare", "compare": "hpstudy.report._compare"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'hpstudy.report' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 __all__ = [
     "Comparison",
@@ -97,6 +117,7 @@ def write_html(study: Any, path: str | os.PathLike, *, model: str | None = "auto
     >>> out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     True
     """
+    from hpstudy.report._build import StudyReport, build_report
     from hpstudy.report._html import study_page
 
     report = study if isinstance(study, StudyReport) else build_report(
@@ -121,6 +142,7 @@ def analyze_text(study: Any, format: str = "text", *, model: str | None = "auto"
     -------
     str
     """
+    from hpstudy.report._build import StudyReport, build_report
     from hpstudy.report._text import render, to_json
 
     if format not in FORMATS:
@@ -148,6 +170,8 @@ def write_compare_html(studies: Any, path: str | os.PathLike, *,
     -------
     pathlib.Path
     """
+    from hpstudy.report._compare import Comparison, compare, compare_page
+
     comp = studies if isinstance(studies, Comparison) else compare(studies, model=model, seed=seed)
     return _write(path, compare_page(comp, figures_dir))
 

@@ -9,6 +9,7 @@ lease: its pid, host and heartbeat).
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from typing import Any
@@ -109,8 +110,10 @@ def _top_table(record: StudyRecord, top_k: int) -> list[str]:
     sign = trials.goal.sign
     scored = [t for t in trials.with_state(TrialState.COMPLETE, TrialState.PRUNED)
               if t.value is not None and math.isfinite(t.value)]
-    ranked = sorted(scored, key=lambda t: (t.state is not TrialState.COMPLETE,
-                                           -sign * float(t.value or 0.0), t.number))[:top_k]
+    complete = TrialState.COMPLETE
+    ranked = heapq.nsmallest(top_k, scored, key=lambda t: (t.state is not complete,
+                                                           -sign * float(t.value or 0.0),
+                                                           t.number))
     if not ranked:
         return ["  no trial has a value yet"]
     names = list(dict.fromkeys(k for t in ranked for k in t.params))
@@ -147,7 +150,7 @@ def status_text(source: Any, *, top_k: int = 5, now: float | None = None) -> str
     str
         Several lines, ending without a newline.
     """
-    record = load_study_data(source)
+    record = load_study_data(source, summary=True)  # it shows no folds or reports
     if now is not None:
         record = attrs.evolve(record, read_at=now)
     trials = record.trials

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import numpy as np
 
 from hpstudy.trials import StopDecision
 
-if TYPE_CHECKING:  # pandas and the stats results are imported only when used
+if TYPE_CHECKING:  # numpy, pandas and the stats results are imported only when used
+    import numpy as np
     import pandas as pd
 
     from hpstudy.stats import BayesianComparison, CorrectedTTest, Importance, SelectionBias

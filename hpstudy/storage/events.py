@@ -24,9 +24,7 @@ from __future__ import annotations
 import enum
 import json
 import json.scanner
-from typing import Any
-
-import attrs
+from typing import Any, NamedTuple
 
 __all__ = ["Event", "EventKind", "events_from_rows", "payload_json", "unique_key"]
 
@@ -42,9 +40,11 @@ class EventKind(enum.Enum):
     TRIAL_FINISHED = "trial_finished"
 
 
-@attrs.frozen(kw_only=True)
-class Event:
-    """One appended fact about one trial.
+class Event(NamedTuple):
+    """One appended fact about one trial (read-only).
+
+    A named tuple rather than an attrs class: a read of a large study builds one
+    per stored row, and a tuple is made in a fifth of the time.
 
     Attributes
     ----------
@@ -119,7 +119,7 @@ def events_from_rows(rows: list[tuple], where: str) -> list[Event]:
     """
     from hpstudy.errors import StorageError
 
-    scan, loads, kinds = _SCAN, json.loads, _KINDS
+    scan, loads, kinds, new = _SCAN, json.loads, _KINDS, tuple.__new__
     out: list[Event] = []
     append = out.append
     r: tuple = ()
@@ -134,8 +134,8 @@ def events_from_rows(rows: list[tuple], where: str) -> list[Event]:
                 payload = loads(text)  # whitespace around it, or the error to report
             if type(payload) is not dict:
                 raise ValueError(f"payload is a {type(payload).__name__}, not an object")
-            append(Event(id=r[0], kind=kinds[r[1]], number=int(r[2]), payload=payload,
-                         time=float(r[4]), epoch=None if r[5] is None else int(r[5])))
+            append(new(Event, (r[0], kinds[r[1]], int(r[2]), payload, float(r[4]),
+                               None if r[5] is None else int(r[5]))))
     except (TypeError, ValueError, KeyError) as exc:
         if isinstance(exc, KeyError):
             exc = ValueError(f"{r[1]!r} is not a kind of event")

@@ -33,7 +33,7 @@ import sqlite3
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from hpstudy.errors import ConfigError, DuplicateEventError, StorageError
@@ -369,16 +369,76 @@ class SQLiteStorage:
                 stacklevel=2)
         return size
 
-    def read(self, after: int = 0) -> Sequence[Event]:
+    def read(self, after: int = 0, *, skip: Collection[EventKind] = ()) -> Sequence[Event]:
+        """The events whose id is greater than ``after``, in order.
+
+        ``skip`` leaves out events of those kinds (a summary such as ``hpstudy
+        status`` needs no reports: two events in five of a pruning study). Their
+        rows are still checked, in SQL, to hold a JSON object: a damaged row is
+        reported as by a full read (its fields are checked only by a full read).
+
+        Raises
+        ------
+        StorageError
+            ``event 123 is not readable``: the first damaged row.
+        """
         epoch = "epoch" if self._epoch_column() else "NULL"
+        kinds = sorted(EventKind(k).value for k in skip)
+        if kinds and not self._objects_only(after, kinds):
+            return [e for e in self.read(after) if e.kind.value not in kinds]
+        left_out = f" AND kind NOT IN ({', '.join('?' * len(kinds))})" if kinds else ""
         with paused_gc():  # a large read makes many objects and no cycles
             try:
                 rows = self._db.execute(
-                    f"SELECT id, kind, number, payload, time, {epoch} FROM {self._table} WHERE id > ? "
-                    f"ORDER BY id", (int(after),)).fetchall()
+                    f"SELECT id, kind, number, payload, time, {epoch} FROM {self._table} WHERE id > ?"
+                    f"{left_out} ORDER BY id", (int(after), *kinds)).fetchall()
             except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
                 raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
             return events_from_rows(rows, f"storage {self.path!r}")
+
+    def _objects_only(self, after: int, kinds: list[str]) -> bool:
+        """Check in SQL that every payload of ``kinds`` is a JSON object (StorageError
+        naming the first that is not); False when this SQLite has no JSON functions."""
+        marks = ", ".join("?" * len(kinds))
+        try:  # valid JSON that starts with "{" (after the blanks JSON allows) is an object
+            row = self._db.execute(
+                f"SELECT min(id) FROM {self._table} WHERE id > ? AND kind IN ({marks}) AND NOT "
+                f"coalesce(typeof(payload) = 'text' AND json_valid(payload) AND "
+                f"substr(ltrim(payload, ' ' || char(9, 10, 13)), 1, 1) = '{{', 0)",
+                (int(after), *kinds)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such function" in str(exc):
+                return False
+            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+        if row[0] is not None:
+            raise StorageError(f"storage {self.path!r}: event {row[0]} is not readable (its "
+                               f"payload is not a JSON object); the file is damaged "
+                               f"(hpstudy check)")
+        return True
+
+    def report_ids(self) -> list[tuple[int, int]]:
+        """``(trial number, event id)`` of every ``report`` event, in order (see
+        :func:`~hpstudy.storage.report_counts`)."""
+        try:
+            return self._db.execute(
+                f"SELECT number, id FROM {self._table} WHERE kind = ? ORDER BY id",
+                (EventKind.REPORT.value,)).fetchall()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+
+    def last_event_time(self) -> float | None:
+        """The latest time of any event (None when there is none)."""
+        try:
+            row = self._db.execute(f"SELECT max(time) FROM {self._table}").fetchone()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+        try:
+            return None if row[0] is None else float(row[0])
+        except (TypeError, ValueError):
+            raise StorageError(f"storage {self.path!r}: an event's time is not a number; the "
+                               f"file is damaged (hpstudy check)") from None
 
     def quick_check(self) -> list[str]:
         """SQLite's ``PRAGMA quick_check``: [] when the file is sound, else its complaints."""
