@@ -147,3 +147,20 @@ def test_the_reading_commands_import_neither_numpy_nor_the_study_loop():
          "hpstudy.space.Real.__name__, hpstudy.GPOptimizer.__name__)"],
         capture_output=True, text=True, check=True).stdout.split()
     assert names == ["hpstudy.study._loop", "Real", "GPOptimizer"]
+
+
+def test_without_sqlite_json_functions_a_skipping_read_reads_every_row(tmp_path, monkeypatch):
+    """An SQLite built without JSON functions: the summary read decodes every row instead."""
+    import hpstudy.storage.sqlite as sqlite_module
+
+    db = _pruning_study(tmp_path / "s.db")
+    monkeypatch.setattr(sqlite_module, "_FIRST_NOT_OBJECT",
+                        sqlite_module._FIRST_NOT_OBJECT.replace("json_valid", "no_json_valid"))
+    store = SQLiteStorage(db, read_only=True)
+    try:
+        skipped = store.read(0, skip=[EventKind.REPORT, EventKind.FOLD_FINISHED])
+        assert skipped == [e for e in store.read(0)
+                           if e.kind not in (EventKind.REPORT, EventKind.FOLD_FINISHED)]
+    finally:
+        store.close()
+    assert load_study_data(db, summary=True).report_counts is not None

@@ -65,6 +65,12 @@ CHECKPOINT_EVERY = 1000
 WAL_WARN_BYTES = 256 * 2**20
 """Warn (once per storage object) when the WAL file passes this size."""
 _WAL_LIMIT_BYTES = 64 * 2**20  # SQLite truncates the WAL to this size after a checkpoint
+# the first event of some kinds whose payload is not a JSON object (valid JSON that
+# starts with "{", after the blanks JSON allows, is one); see SQLiteStorage.read
+_FIRST_NOT_OBJECT = (
+    "SELECT min(id) FROM {table} WHERE id > ? AND kind IN ({kinds}) AND NOT coalesce("
+    "typeof(payload) = 'text' AND json_valid(payload) AND "
+    "substr(ltrim(payload, ' ' || char(9, 10, 13)), 1, 1) = '{{', 0)")
 # (path, namespace) -> the replays shared by the storage objects a worker process unpickles
 # (see __setstate__)
 _WORKER_REPLAYS: dict[tuple[str, str | None], dict] = {}
@@ -369,6 +375,13 @@ class SQLiteStorage:
                 stacklevel=2)
         return size
 
+    def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Every row of a query; an SQLite error is a StorageError."""
+        try:
+            return self._db.execute(sql, params).fetchall()
+        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
+            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+
     def read(self, after: int = 0, *, skip: Collection[EventKind] = ()) -> Sequence[Event]:
         """The events whose id is greater than ``after``, in order.
 
@@ -384,58 +397,36 @@ class SQLiteStorage:
         """
         epoch = "epoch" if self._epoch_column() else "NULL"
         kinds = sorted(EventKind(k).value for k in skip)
-        if kinds and not self._objects_only(after, kinds):
-            return [e for e in self.read(after) if e.kind.value not in kinds]
-        left_out = f" AND kind NOT IN ({', '.join('?' * len(kinds))})" if kinds else ""
-        with paused_gc():  # a large read makes many objects and no cycles
-            try:
-                rows = self._db.execute(
-                    f"SELECT id, kind, number, payload, time, {epoch} FROM {self._table} WHERE id > ?"
-                    f"{left_out} ORDER BY id", (int(after), *kinds)).fetchall()
-            except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-                raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
-            return events_from_rows(rows, f"storage {self.path!r}")
-
-    def _objects_only(self, after: int, kinds: list[str]) -> bool:
-        """Check in SQL that every payload of ``kinds`` is a JSON object (StorageError
-        naming the first that is not); False when this SQLite has no JSON functions."""
         marks = ", ".join("?" * len(kinds))
-        try:  # valid JSON that starts with "{" (after the blanks JSON allows) is an object
-            row = self._db.execute(
-                f"SELECT min(id) FROM {self._table} WHERE id > ? AND kind IN ({marks}) AND NOT "
-                f"coalesce(typeof(payload) = 'text' AND json_valid(payload) AND "
-                f"substr(ltrim(payload, ' ' || char(9, 10, 13)), 1, 1) = '{{', 0)",
-                (int(after), *kinds)).fetchone()
-        except sqlite3.OperationalError as exc:
-            if "no such function" in str(exc):
-                return False
-            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
-        if row[0] is not None:
-            raise StorageError(f"storage {self.path!r}: event {row[0]} is not readable (its "
-                               f"payload is not a JSON object); the file is damaged "
-                               f"(hpstudy check)")
-        return True
+        if kinds:
+            try:
+                damaged = self._rows(_FIRST_NOT_OBJECT.format(table=self._table, kinds=marks),
+                                     (int(after), *kinds))[0][0]
+            except StorageError as exc:  # an SQLite without JSON functions: read them all
+                if "no such function" not in str(exc):
+                    raise
+                return [e for e in self.read(after) if e.kind.value not in kinds]
+            if damaged is not None:
+                raise StorageError(f"storage {self.path!r}: event {damaged} is not readable (its "
+                                   f"payload is not a JSON object); the file is damaged "
+                                   f"(hpstudy check)")
+        left_out = f" AND kind NOT IN ({marks})" if kinds else ""
+        with paused_gc():  # a large read makes many objects and no cycles
+            rows = self._rows(f"SELECT id, kind, number, payload, time, {epoch} FROM {self._table} "
+                              f"WHERE id > ?{left_out} ORDER BY id", (int(after), *kinds))
+            return events_from_rows(rows, f"storage {self.path!r}")
 
     def report_ids(self) -> list[tuple[int, int]]:
         """``(trial number, event id)`` of every ``report`` event, in order (see
         :func:`~hpstudy.storage.report_counts`)."""
-        try:
-            return self._db.execute(
-                f"SELECT number, id FROM {self._table} WHERE kind = ? ORDER BY id",
-                (EventKind.REPORT.value,)).fetchall()
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
+        return self._rows(f"SELECT number, id FROM {self._table} WHERE kind = ? ORDER BY id",
+                          (EventKind.REPORT.value,))
 
     def last_event_time(self) -> float | None:
         """The latest time of any event (None when there is none)."""
+        latest = self._rows(f"SELECT max(time) FROM {self._table}")[0][0]
         try:
-            row = self._db.execute(f"SELECT max(time) FROM {self._table}").fetchone()
-        except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
-            raise StorageError(f"storage {self.path!r}: cannot read ({exc})") from exc
-        try:
-            return None if row[0] is None else float(row[0])
+            return None if latest is None else float(latest)
         except (TypeError, ValueError):
             raise StorageError(f"storage {self.path!r}: an event's time is not a number; the "
                                f"file is damaged (hpstudy check)") from None
