@@ -33,6 +33,27 @@ distance), the others the default (wrap-around distance):
 - ``...-nolocal``: no perturbations of the best points among the candidates;
 - ``gp-design1``: a uniformly random design (GPSampler's start-up);
   ``...-design4`` / ``...-design16``: maximin over 4 or 16 candidates only.
+
+``catcont6`` and the noisy Hartmann function at small budgets (``--problems
+catcont6,hartmann6_noisy --budgets 25,50 --methods gp-torus,gp-alt,...``):
+
+- ``gp-torus``: the design before this study (wrap-around maximin over 256 candidates);
+- ``gp-maxpro32`` / ``gp-maxpro`` / ``gp-maxpro128``: the maximum projection step over
+  32 / 256 / 128 candidates on every space, a shared category counting as a distance of
+  ``1 / k``; ``gp-maxpro32-s01``: over 32, as ``0.01 / k``. The default ("auto") takes
+  ``gp-maxpro32-s01``'s step on spaces with both unordered categorical and continuous
+  columns, ``gp-torus``'s on the others;
+- ``gp-design2`` / ``gp-design32``: wrap-around maximin over 2 / 32 candidates;
+  ``gp-design1-init8``, ``gp-design4-init10``: with a design of at least 8 / 10 points;
+- ``gp-init10``: a design of at least 10 points (GPSampler's start-up size);
+- ``gp-alt``: the acquisition search alternates continuous polish and one-column
+  moves up to 5 rounds (GPSampler's local search); ``gp-s10`` / ``gp-alt-s10``: 10 starts;
+- ``gp-incobs``: EI's incumbent is the best observed target, not the best posterior mean;
+- ``gp-cosh``, ``gp-cosh-gamma``: GPSampler's priors with the torus design;
+  ``gp-lmin10``: lengthscales bounded below by 0.1 (not 0.02);
+- ``gp-optuna``: all of GPSampler's choices above at once; ``gp-optuna-model``,
+  ``gp-optuna-search``, ``gp-optuna-design``: its priors and incumbent, its acquisition
+  search, its start-up (10 uniformly random points).
 """
 
 from __future__ import annotations
@@ -49,13 +70,18 @@ from scipy import stats
 
 from benchmarks import bench_sample_efficiency as bench
 from benchmarks._peers import RUNNERS_ALL
-from benchmarks._problems import Problem, run_gp
+from benchmarks._problems import Problem, run_gp, run_hpstudy
 from benchmarks._suite import SUITE
+from hpstudy.optimizers.gp import GPOptimizer
 
 _ENUM = {"_acquisition.EXHAUSTIVE_MAX": 20_000}
 _BOX = {"_optimizer.DESIGN_DISTANCE": "box"}
 _GAMMA = {"_model.NOISE_PRIOR": "gamma"}
 _ROULETTE = {"_acquisition.START_RULE": "roulette"}
+#: The design before the catcont6 study (the catcont6 variants below were measured with it).
+_TORUS = {"_optimizer.DESIGN_DISTANCE": "torus"}
+#: The maximum projection step as first measured: a shared category counts as distance 1 / k.
+_SHARED1 = {"_optimizer.MAXPRO_SHARED": 1.0}
 VARIANTS: dict[str, dict[str, Any]] = {
     # the acquisition search on categorical spaces
     "gp-old": {"_acquisition.EXHAUSTIVE_MAX": 0, "_acquisition.MAX_MOVES": 4},
@@ -79,8 +105,37 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "gp-box-design16": {**_BOX, "_optimizer.DESIGN_CANDIDATES": 16},
     "gp-torus": {"_optimizer.DESIGN_DISTANCE": "torus"},
     "gp-torus-gamma": {"_optimizer.DESIGN_DISTANCE": "torus", **_GAMMA},
-    "gp-roulette": _ROULETTE,
-    "gp-nolocal": {"_acquisition.LOCAL_SHARE": 0.0},
+    "gp-roulette": {**_TORUS, **_ROULETTE},
+    "gp-nolocal": {**_TORUS, "_acquisition.LOCAL_SHARE": 0.0},
+    # catcont6 and the noisy Hartmann at small budgets
+    "gp-alt": {**_TORUS, "_acquisition.ALTERNATE": 5},
+    "gp-alt-s10": {**_TORUS, "_acquisition.ALTERNATE": 5, "init.n_starts": 10},
+    "gp-s10": {**_TORUS, "init.n_starts": 10},
+    "gp-init10": {**_TORUS, "_optimizer.INITIAL_MIN": 10},
+    "gp-incobs": {**_TORUS, "_optimizer.INCUMBENT": "observed"},
+    "gp-cosh": {**_TORUS, "_model.LENGTHSCALE_PRIOR": "cosh"},
+    "gp-cosh-gamma": {**_TORUS, "_model.LENGTHSCALE_PRIOR": "cosh", **_GAMMA},
+    "gp-lmin10": {**_TORUS, "_model.LENGTHSCALE_MIN": 0.1},
+    "gp-optuna": {**_TORUS, "_model.LENGTHSCALE_PRIOR": "cosh", **_GAMMA, "_optimizer.INCUMBENT": "observed",
+                  "_acquisition.ALTERNATE": 5, "init.n_starts": 10, "_optimizer.INITIAL_MIN": 10,
+                  "_optimizer.DESIGN_CANDIDATES": 1, "_acquisition.START_RULE": "roulette",
+                  "_acquisition.LOCAL_SHARE": 0.0},
+    "gp-optuna-model": {**_TORUS, "_model.LENGTHSCALE_PRIOR": "cosh", **_GAMMA,
+                        "_optimizer.INCUMBENT": "observed"},
+    "gp-optuna-search": {**_TORUS, "_acquisition.ALTERNATE": 5, "init.n_starts": 10,
+                         "_acquisition.START_RULE": "roulette", "_acquisition.LOCAL_SHARE": 0.0},
+    "gp-optuna-design": {**_TORUS, "_optimizer.INITIAL_MIN": 10, "_optimizer.DESIGN_CANDIDATES": 1},
+    "gp-design4-init10": {**_TORUS, "_optimizer.INITIAL_MIN": 10, "_optimizer.DESIGN_CANDIDATES": 4},
+    "gp-design1-init8": {**_TORUS, "_optimizer.INITIAL_MIN": 8, "_optimizer.DESIGN_CANDIDATES": 1},
+    "gp-design2": {**_TORUS, "_optimizer.DESIGN_CANDIDATES": 2},
+    "gp-maxpro": {**_SHARED1, "_optimizer.DESIGN_DISTANCE": "maxpro"},
+    "gp-maxpro32": {**_SHARED1, "_optimizer.DESIGN_DISTANCE": "maxpro",
+                    "_optimizer.DESIGN_CANDIDATES": 32},
+    "gp-maxpro128": {**_SHARED1, "_optimizer.DESIGN_DISTANCE": "maxpro",
+                     "_optimizer.DESIGN_CANDIDATES": 128},
+    "gp-design32": {**_TORUS, "_optimizer.DESIGN_CANDIDATES": 32},
+    "gp-maxpro32-s01": {"_optimizer.DESIGN_DISTANCE": "maxpro", "_optimizer.DESIGN_CANDIDATES": 32,
+                        "_optimizer.MAXPRO_SHARED": 0.01},
 }
 NAS_VARIANTS = ("gp-old", "gp-enum", "gp-ls", "gp-enum-ls")
 
@@ -95,14 +150,20 @@ def _variant(settings: dict[str, Any]) -> Any:
         from hpstudy.optimizers.gp import _acquisition, _model, _optimizer
 
         modules = {"_acquisition": _acquisition, "_model": _model, "_optimizer": _optimizer}
-        keys = {k for s in VARIANTS.values() for k in s}
+        keys = {k for s in VARIANTS.values() for k in s if not k.startswith("init.")}
         for key in sorted(keys):  # workers are reused: undo the previous variant first
             mod, attr = key.split(".")
             _DEFAULTS.setdefault(key, getattr(modules[mod], attr))
             setattr(modules[mod], attr, _DEFAULTS[key])
+        kwargs = {}
         for key, value in settings.items():
             mod, attr = key.split(".")
-            setattr(modules[mod], attr, value)
+            if mod == "init":  # an argument of GPOptimizer
+                kwargs[attr] = value
+            else:
+                setattr(modules[mod], attr, value)
+        if kwargs:
+            return run_hpstudy(problem, GPOptimizer(**kwargs), budget, seed)
         return run_gp(problem, budget, seed)
 
     return run

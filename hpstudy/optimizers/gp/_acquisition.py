@@ -40,6 +40,9 @@ N_BEST_STARTS = 0
 START_RULE = "top"
 #: Share of the candidates that are Gaussian perturbations of the five best observed points.
 LOCAL_SHARE = 0.25
+#: Rounds of alternation on mixed spaces: after the discrete moves, the starts that moved
+#: get their continuous columns polished again, then moved again (0: one polish, then moves).
+ALTERNATE = 0
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -214,6 +217,14 @@ def maximize_acquisition(
         return None
     polished = _polish(acq, model, enc, np.array(starts))
     finals = np.array([_discrete_moves(acq, model, enc, p) for p in polished])
+    for _ in range(ALTERNATE if enc.cont_mask.any() else 0):
+        moved = np.array([enc.key(a) != enc.key(b) for a, b in zip(finals, polished, strict=True)])
+        if not moved.any():
+            break
+        polished = finals.copy()
+        polished[moved] = _polish(acq, model, enc, finals[moved])
+        finals = polished.copy()
+        finals[moved] = [_discrete_moves(acq, model, enc, p) for p in polished[moved]]
     pool = np.vstack([finals, cands])
     pool_vals = np.r_[acq.value(model, finals), cand_vals]
     return _best_unexcluded(pool, pool_vals, enc, exclude)

@@ -28,6 +28,8 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _JITTER = 1e-8
 #: Prior medians of a lengthscale (unit cube) and of the noise variance (standardised targets).
 LENGTHSCALE_MEDIAN = 0.5
+#: Lower bound of every lengthscale (unit cube).
+LENGTHSCALE_MIN = 0.02
 NOISE_MEDIAN = 1e-3
 #: Shape of the lengthscale prior: "lognormal" (Gaussian on ``log l``) or "cosh"
 #: (``-c (l^2 + l^-2)``, flat around 1 with steep walls, Optuna GPSampler's shape).
@@ -46,7 +48,7 @@ class HyperPrior:
         self.d = d
         self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(NOISE_MEDIAN)]
         self.sd = np.r_[np.full(d, 1.5), 1.5, 3.0]
-        lo = np.r_[np.full(d, math.log(0.02)), math.log(1e-2), math.log(1e-6)]
+        lo = np.r_[np.full(d, math.log(LENGTHSCALE_MIN)), math.log(1e-2), math.log(1e-6)]
         hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]
         self.bounds = list(zip(lo, hi, strict=True))
         self.lo, self.hi = lo, hi
