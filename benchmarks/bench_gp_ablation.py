@@ -54,6 +54,14 @@ catcont6,hartmann6_noisy --budgets 25,50 --methods gp-torus,gp-alt,...``):
 - ``gp-optuna``: all of GPSampler's choices above at once; ``gp-optuna-model``,
   ``gp-optuna-search``, ``gp-optuna-design``: its priors and incumbent, its acquisition
   search, its start-up (10 uniformly random points).
+
+GPSampler's priors on top of the default ("auto") design, for ``hartmann6_noisy`` at 25:
+
+- ``gp-auto-cosh-gamma``, ``gp-auto-cosh``: its lengthscale prior with (or without) its
+  noise prior, at every ``n``;
+- ``gp-small25`` / ``gp-small35``: both, only while there are at most 25 / 35 observations
+  (``_model.SMALL_N_PRIORS``), the default priors after; ``gp-small25-noise``: only the
+  noise prior, while there are at most 25 observations.
 """
 
 from __future__ import annotations
@@ -136,6 +144,13 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "gp-design32": {**_TORUS, "_optimizer.DESIGN_CANDIDATES": 32},
     "gp-maxpro32-s01": {"_optimizer.DESIGN_DISTANCE": "maxpro", "_optimizer.DESIGN_CANDIDATES": 32,
                         "_optimizer.MAXPRO_SHARED": 0.01},
+    # GPSampler's priors on top of the default ("auto") design
+    "gp-auto-cosh-gamma": {"_model.LENGTHSCALE_PRIOR": "cosh", **_GAMMA},
+    "gp-auto-cosh": {"_model.LENGTHSCALE_PRIOR": "cosh"},
+    # the same priors only while there are at most 25 / 35 observations
+    "gp-small25": {"_model.SMALL_N_PRIORS": 25},
+    "gp-small35": {"_model.SMALL_N_PRIORS": 35},
+    "gp-small25-noise": {"_model.SMALL_N_PRIORS": 25, "_model.SMALL_N_KINDS": frozenset({"noise"})},
 }
 NAS_VARIANTS = ("gp-old", "gp-enum", "gp-ls", "gp-enum-ls")
 

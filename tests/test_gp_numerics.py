@@ -126,6 +126,33 @@ def test_the_alternative_priors_have_their_densities_and_gradients(monkeypatch, 
     np.testing.assert_allclose(grad, num, rtol=1e-4, atol=1e-4)
 
 
+def test_small_n_priors_apply_up_to_the_threshold_only(monkeypatch):
+    # SMALL_N_PRIORS: GPSampler's priors while there are few observations, the defaults after
+    from hpstudy.optimizers.gp import _model
+
+    theta = np.r_[np.log([0.05, 0.5, 1.0, 2.7]), 0.2, math.log(1e-3)]
+    prior = HyperPrior(4)
+    default_lp, _ = prior.log_prior(theta)
+    monkeypatch.setattr(_model, "LENGTHSCALE_PRIOR", "cosh")
+    monkeypatch.setattr(_model, "NOISE_PRIOR", "gamma")
+    small_lp, _ = prior.log_prior(theta)
+    monkeypatch.setattr(_model, "LENGTHSCALE_PRIOR", "lognormal")
+    monkeypatch.setattr(_model, "NOISE_PRIOR", "lognormal")
+    threshold = 25
+    assert prior.log_prior(theta, threshold)[0] == default_lp  # SMALL_N_PRIORS = 0: never
+    monkeypatch.setattr(_model, "SMALL_N_PRIORS", threshold)
+    assert prior.log_prior(theta, threshold)[0] == small_lp != default_lp
+    assert prior.log_prior(theta, threshold + 1)[0] == default_lp
+    assert prior.log_prior(theta)[0] == default_lp  # n unknown: the default
+    for n in (threshold, threshold + 1):  # the gradient through the whole posterior, both sides
+        X, y = _data(n)
+        D = cross_sqdist(X, X, IS_CAT)
+        _, grad = neg_log_posterior(theta, D, y, prior)
+        num = optimize.approx_fprime(theta, lambda t, D=D, y=y: neg_log_posterior(t, D, y, prior)[0],
+                                     1e-7)
+        np.testing.assert_allclose(grad, num, rtol=1e-4, atol=1e-4)
+
+
 def test_likelihood_matches_multivariate_normal():
     X, y = _data(12)
     D = cross_sqdist(X, X, IS_CAT)

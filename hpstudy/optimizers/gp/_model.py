@@ -39,6 +39,11 @@ NOISE_PRIOR = "lognormal"
 #: Constants of the "cosh" lengthscale prior and of the "gamma" noise prior.
 COSH_C = 0.1
 GAMMA_A, GAMMA_B = 0.1, 30.0
+#: With at most this many observations, the "cosh" lengthscale and "gamma" noise priors
+#: are used whatever :data:`LENGTHSCALE_PRIOR` and :data:`NOISE_PRIOR` say (0: never);
+#: :data:`SMALL_N_KINDS` says which of the two.
+SMALL_N_PRIORS = 0
+SMALL_N_KINDS = frozenset({"lengthscale", "noise"})
 
 
 class HyperPrior:
@@ -53,17 +58,22 @@ class HyperPrior:
         self.bounds = list(zip(lo, hi, strict=True))
         self.lo, self.hi = lo, hi
 
-    def log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Log prior density of ``theta`` (up to a constant) and its gradient."""
+    def log_prior(self, theta: np.ndarray, n: int = 0) -> tuple[float, np.ndarray]:
+        """Log prior density of ``theta`` (up to a constant) and its gradient.
+
+        ``n`` (the number of observations) matters only when it is at most
+        :data:`SMALL_N_PRIORS`.
+        """
         z = (theta - self.mean) / self.sd
         lp = -0.5 * z * z
         grad = -z / self.sd
         d = self.d
-        if LENGTHSCALE_PRIOR == "cosh":
+        small = 0 < n <= SMALL_N_PRIORS
+        if (small and "lengthscale" in SMALL_N_KINDS) or LENGTHSCALE_PRIOR == "cosh":
             up, down = np.exp(2.0 * theta[:d]), np.exp(-2.0 * theta[:d])
             lp[:d] = -COSH_C * (up + down)
             grad[:d] = -2.0 * COSH_C * (up - down)
-        if NOISE_PRIOR == "gamma":
+        if (small and "noise" in SMALL_N_KINDS) or NOISE_PRIOR == "gamma":
             v = math.exp(theta[d + 1])
             lp[d + 1] = GAMMA_A * theta[d + 1] - GAMMA_B * v
             grad[d + 1] = GAMMA_A - GAMMA_B * v
@@ -117,7 +127,7 @@ def neg_log_posterior(
     grad[:d] = 0.5 * (D.reshape(d, -1) @ (W * C).ravel()) / ls**2
     grad[d] = 0.5 * np.sum(W * Kf)
     grad[d + 1] = 0.5 * noise * np.trace(W)
-    lp, grad_lp = prior.log_prior(theta)
+    lp, grad_lp = prior.log_prior(theta, n)
     return float(-(lml + lp)), -(grad + grad_lp)
 
 
