@@ -86,11 +86,11 @@ def summarise(results: dict, problems: list[str], budgets: list[int], methods: l
         opt = SUITE[problem].optimum
         for b in budgets:
             regs = {m: np.array([regret(v, t, b, opt) for v, t in results[(m, problem)].values()])
-                    for m in methods}
+                    for m in methods if _reached(results[(m, problem)], b)}
             meds = {m: float(np.median(r)) for m, r in regs.items()}
             pvals, verdict = {}, ""
             if "gp" in regs:
-                for m in methods:
+                for m in regs:
                     if m.startswith("gp") and m != "gpsampler":
                         continue
                     pvals[m] = float(stats.mannwhitneyu(regs["gp"], regs[m],
@@ -105,6 +105,12 @@ def summarise(results: dict, problems: list[str], budgets: list[int], methods: l
                     verdict = "BEHIND " + ",".join(behind)
             rows.append((problem, b, meds, pvals, verdict))
     return rows
+
+
+def _reached(runs: dict, budget: int) -> bool:
+    """Whether every run evaluated at least ``budget`` points (a slow peer loaded from a
+    file may have run only the smaller budgets: its cells at the larger ones stay empty)."""
+    return min(len(v) for v, _ in runs.values()) >= budget
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,7 +203,7 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
                 raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {seeds}")
             results[(m, p)] = {s: runs[s] for s in sorted(runs)[:seeds]}
             top = min(len(v) for v, _ in results[(m, p)].values())
-            if top < max(budgets):
+            if top < (max(budgets) if m == "gp" else min(budgets)):  # a peer may stop early
                 raise SystemExit(f"--load: {m} on {p} ran {top} evaluations, not {max(budgets)}")
     print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
           f"than gp), from {', '.join(paths)}")
@@ -217,7 +223,7 @@ def _print_table(results: dict, seconds: dict, problems: list[str], budgets: lis
           + "  verdict")
     rows = summarise(results, problems, budgets, methods)
     for problem, b, meds, pvals, verdict in rows:
-        cells = " ".join(f"{_fmt(meds[m]):>{w}}" for m in methods)
+        cells = " ".join(f"{_fmt(meds[m]) if m in meds else '-':>{w}}" for m in methods)
         print(f"{problem:<18} {b:>6} {cells}  {verdict}")
         pcells = " ".join(f"{'' if m not in pvals else f'p={pvals[m]:.2f}':>{w}}" for m in methods)
         print(f"{'':<18} {'':>6} {pcells}")
@@ -239,7 +245,7 @@ def rst_table(rows: list, methods: list[str]) -> str:
         out += [f"   * - {problem}", f"     - {b}"]
         for m in methods:
             p = pvals.get(m)
-            cell = _fmt(meds[m]) if p is None else \
+            cell = "-" if m not in meds else _fmt(meds[m]) if p is None else \
                 f"{_fmt(meds[m])} ({'<0.01' if p < 0.005 else f'{p:.2f}'})"
             out.append(f"     - {cell}")
         out.append(f"     - {verdict}")

@@ -46,3 +46,27 @@ def test_load_refuses_runs_with_fewer_seeds_or_evaluations(tmp_path, capsys):
     with pytest.raises(SystemExit, match="ran 6 evaluations, not 8"):
         bench.main(["--problems", "ackley5", "--budgets", "4,8", "--seeds", "4",
                     "--methods", "gp,random", "--load", str(path)])
+
+
+def test_a_peer_that_ran_fewer_evaluations_fills_only_the_budgets_it_reached(tmp_path, capsys):
+    """scikit-optimize runs at 25 and 50 evaluations beside the others' 100: its cells at
+    100 are "-" and it takes no part in that row's verdict."""
+    path = tmp_path / "runs.json"
+    bench.main([*ARGS, "--workers", "1", "--json", str(path)])
+    capsys.readouterr()
+    raw = json.loads(path.read_text())
+    opt = SUITE["ackley5"].optimum
+    # a peer that hit the optimum at once but ran only 4 evaluations
+    short = {s: [[opt] * 4, [opt] * 4] for s in raw["values"]["random/ackley5"]}
+    raw["values"]["random/ackley5"] = short
+    path.write_text(json.dumps(raw))
+    assert bench.main([*ARGS, "--load", str(path), "--rst"]) == 0
+    rows = _rst(capsys.readouterr().out).split("   * - ackley5\n")[1:]
+    at4, at6 = rows
+    assert "     - 0 (0.01)\n     - BEHIND random" in at4  # it counts where it ran
+    assert at6.split("\n")[2] == "     - -" and "BEHIND" not in at6
+    raw["values"]["gp/ackley5"] = {s: [v[:4], t[:4]] for s, (v, t) in
+                                   raw["values"]["gp/ackley5"].items()}
+    path.write_text(json.dumps(raw))
+    with pytest.raises(SystemExit, match="gp on ackley5 ran 4 evaluations, not 6"):
+        bench.main([*ARGS, "--load", str(path)])
