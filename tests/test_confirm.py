@@ -30,6 +30,15 @@ OBJ = "tests._stopping_curves:objective"
 FOLDS = "tests._stopping_curves:folds"
 
 
+def _search(db: Path, *, trials: int) -> Path:
+    """``hpstudy run`` of SWEEP for ``trials`` trials into ``db`` (its sweep file beside it)."""
+    sweep = db.parent / "sweep.yaml"
+    sweep.write_text(SWEEP)
+    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
+                 "--trials", str(trials)]) == 0
+    return db
+
+
 def search(path, n_trials=16, seed=1, folds=True):
     study = Study(curves.space(), metric="acc", storage=path, seed=seed,
                   early_terminate={"type": "hyperband", "min_iter": 3, "eta": 3},
@@ -127,11 +136,7 @@ def _confirm_events(db: Path) -> list[tuple[str, int]]:
 
 @pytest.mark.slow
 def test_cli_confirm_end_to_end_resumes_after_sigkill(tmp_path):
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    db = tmp_path / "s.db"
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "12"]) == 0
+    db = _search(tmp_path / "s.db", trials=12)
     reference = tmp_path / "ref.db"
     with sqlite3.connect(db) as src, sqlite3.connect(reference) as dst:
         src.backup(dst)  # a plain copy would miss the events still in the WAL file
@@ -176,11 +181,7 @@ def test_report_and_analyze_show_the_confirm_phase_and_the_search_points_to_it(t
                                                                                capsys):
     import json
 
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    db = tmp_path / "s.db"
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "8"]) == 0
+    db = _search(tmp_path / "s.db", trials=8)
     capsys.readouterr()
     # no confirm phase yet: the search's report says nothing of one; asking for it is rc 2
     assert main(["analyze", str(db), "--format", "json"]) == 0
@@ -264,20 +265,13 @@ def test_confirm_refuses_out_of_range_integers_in_one_line(cli_study, capsys, op
 def cli_study(tmp_path_factory):
     """A small study made by `hpstudy run` (the CLI confirms only those)."""
     folder = tmp_path_factory.mktemp("cli_confirm")
-    sweep = folder / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    db = folder / "s.db"
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "2"]) == 0
+    db = _search(folder / "s.db", trials=2)
     return db
 
 
 def test_confirm_output_goes_through_the_escaping_output(tmp_path, capsys):
-    db = tmp_path / "s\x1b[2J\u202e.db"  # a hostile file name, printed in the confirm summary
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "3"]) == 0
+    # a hostile file name, printed in the confirm summary
+    db = _search(tmp_path / "s\x1b[2J\u202e.db", trials=3)
     capsys.readouterr()
     assert main(["confirm", str(db), "--objective", OBJ, "--folds", FOLDS, "--top", "1"]) == 0
     out = capsys.readouterr().out
@@ -343,11 +337,7 @@ def _meta_value(db: Path, key: str) -> str | None:
 
 @pytest.mark.slow
 def test_two_coordinators_cannot_run_the_confirm_phase_of_one_file_at_once(tmp_path, capsys):
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    db = tmp_path / "s.db"
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "5"]) == 0
+    db = _search(tmp_path / "s.db", trials=5)
     args = ["--top", "1", "--per-model", "model_name", "--folds", FOLDS]
     env = dict(os.environ, HPSTUDY_TEST_SLEEP="0.2", PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-m", "hpstudy.cli", "confirm", str(db),
@@ -409,11 +399,7 @@ def test_analyze_reads_the_confirm_phase_and_the_search_points_to_it_quick(tmp_p
     """The fast check of --phase (the slow test above covers HTML, compare and writes)."""
     import json
 
-    sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(SWEEP)
-    db = tmp_path / "q.db"
-    assert main(["run", str(sweep), "--objective", OBJ, "--folds", FOLDS, "--storage", str(db),
-                 "--trials", "3"]) == 0
+    db = _search(tmp_path / "q.db", trials=3)
     assert main(["confirm", str(db), "--objective", OBJ, "--folds", FOLDS, "--top", "2"]) == 0
     capsys.readouterr()
     assert main(["analyze", str(db), "--format", "json"]) == 0

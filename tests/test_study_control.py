@@ -289,17 +289,23 @@ def _said(err: Path, text: str):
     return lambda: text in err.read_text()
 
 
+def _signal_once_and_release(proc: subprocess.Popen, marks: Path, err: Path, n_started: int,
+                             send) -> None:
+    """Once ``n_started`` trials run, ``send()`` one signal, wait for the run to say it
+    starts no new trials, and let the running trials end."""
+    _poll(_all_started(marks, n_started), proc)
+    send()
+    _poll(_said(err, "starting no new trials"), proc)
+    (marks / "release").touch()
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_one_signal_lets_the_running_trials_finish(tmp_path, marks, signum):
     proc, db, err = _start_run(tmp_path, marks, trials=6)
     try:
-        _poll(_all_started(marks, 2), proc)
-        if signum == signal.SIGINT:  # Ctrl-C in a terminal: the whole process group
-            os.killpg(proc.pid, signum)
-        else:  # `kill PID`
-            os.kill(proc.pid, signum)
-        _poll(_said(err, "starting no new trials"), proc)
-        (marks / "release").touch()
+        # Ctrl-C in a terminal signals the whole process group; `kill PID` the process
+        send = os.killpg if signum == signal.SIGINT else os.kill
+        _signal_once_and_release(proc, marks, err, 2, lambda: send(proc.pid, signum))
         rc = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
@@ -377,10 +383,8 @@ def test_python_api_stops_gracefully_then_raises_keyboard_interrupt(tmp_path, ma
                                 env=_env(marks), stdout=subprocess.PIPE, stderr=fh, text=True,
                                 start_new_session=True)
     try:
-        _poll(_all_started(marks, jobs), proc)
-        os.killpg(proc.pid, signal.SIGINT)
-        _poll(_said(err, "starting no new trials"), proc)
-        (marks / "release").touch()
+        _signal_once_and_release(proc, marks, err, jobs,
+                                 lambda: os.killpg(proc.pid, signal.SIGINT))
         out, _ = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
@@ -411,10 +415,7 @@ def test_confirm_stops_gracefully_too(tmp_path, marks):
             cwd=ROOT, env=_env(marks), stdout=subprocess.DEVNULL, stderr=fh,
             start_new_session=True)
     try:
-        _poll(_all_started(marks, 2), proc)
-        os.killpg(proc.pid, signal.SIGINT)
-        _poll(_said(err, "starting no new trials"), proc)
-        (marks / "release").touch()
+        _signal_once_and_release(proc, marks, err, 2, lambda: os.killpg(proc.pid, signal.SIGINT))
         rc = proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
