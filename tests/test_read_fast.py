@@ -157,8 +157,18 @@ def test_without_sqlite_json_functions_a_skipping_read_reads_every_row(tmp_path,
     monkeypatch.setattr(sqlite_module, "_FIRST_NOT_OBJECT",
                         sqlite_module._FIRST_NOT_OBJECT.replace("json_valid", "no_json_valid"))
     store = SQLiteStorage(db, read_only=True)
+    full_reads = []
+    read = SQLiteStorage.read
+
+    def counting_read(self, after=0, *, skip=()):
+        if not skip:
+            full_reads.append(after)
+        return read(self, after, skip=skip)
+
+    monkeypatch.setattr(SQLiteStorage, "read", counting_read)
     try:
         skipped = store.read(0, skip=[EventKind.REPORT, EventKind.FOLD_FINISHED])
+        assert full_reads == [0]  # the fallback: every row read, then filtered
         assert skipped == [e for e in store.read(0)
                            if e.kind not in (EventKind.REPORT, EventKind.FOLD_FINISHED)]
     finally:
