@@ -15,13 +15,10 @@ from typing import Any
 import attrs
 
 from hpstudy.errors import ConfigError, StorageError
-from hpstudy.storage import EventKind, Lease
+from hpstudy.storage import Lease
 from hpstudy.trials import Trial, Trials
 
 __all__ = ["StudyRecord", "confirm_note", "load_study_data"]
-
-#: what a summary read leaves out (see :func:`load_study_data`)
-_DETAILS = (EventKind.REPORT, EventKind.FOLD_FINISHED, EventKind.DECISION)
 
 
 @attrs.frozen(kw_only=True)
@@ -97,7 +94,7 @@ class StudyRecord:
 
 
 def _from_path(path: str | os.PathLike, *, summary: bool = False) -> StudyRecord:
-    from hpstudy.storage import SQLiteStorage, TrialsBuilder, report_counts
+    from hpstudy.storage import SQLiteStorage, TrialsBuilder, read_summary
 
     text = os.fspath(path)
     if not os.path.isfile(text):
@@ -109,14 +106,7 @@ def _from_path(path: str | os.PathLike, *, summary: bool = False) -> StudyRecord
             if key not in meta:
                 raise StorageError(f"storage {text!r}: the stored study has no {key!r}")
         builder = TrialsBuilder(metric=meta["metric"], goal=meta["goal"])
-        counts = None
-        if summary:  # of a 5-event trial (2 reports, a fold), 2 events are read
-            events = store.read(0, skip=_DETAILS)
-            counts = report_counts(events, store.report_ids())
-            if counts is None:  # restarts keep some reports: only a full replay says which
-                events = store.read(0)
-        else:
-            events = store.read(0)
+        events, counts = read_summary(store) if summary else (store.read(0), None)
         builder.apply(events)
         last = store.last_event_time()  # of every event: a report is a sign of life too
         lease = store.lease()

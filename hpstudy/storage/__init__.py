@@ -13,22 +13,16 @@ from hpstudy.errors import ConfigError
 from hpstudy.storage._check import check, lease_info
 from hpstudy.storage._gc import paused_gc
 from hpstudy.storage._lease import Lease
-from hpstudy.storage._replay import (
-    Replay,
-    TrialsBuilder,
-    folds_settled,
-    replay_of,
-    report_counts,
-    summarize_folds,
-)
+from hpstudy.storage._replay import Replay, TrialsBuilder, folds_settled, replay_of, summarize_folds
+from hpstudy.storage._summary import SUMMARY_SKIPS, read_summary, report_counts
 from hpstudy.storage.base import Storage
 from hpstudy.storage.events import Event, EventKind
 from hpstudy.storage.memory import MemoryStorage
 from hpstudy.storage.sqlite import SQLiteStorage
 
-__all__ = ["Event", "EventKind", "Lease", "MemoryStorage", "Replay", "SQLiteStorage", "Storage",
+__all__ = ["SUMMARY_SKIPS", "Event", "EventKind", "Lease", "MemoryStorage", "Replay", "SQLiteStorage", "Storage",
            "TrialsBuilder", "check", "folds_settled", "lease_info", "open_storage", "paused_gc",
-           "replay_of", "report_counts", "summarize_folds"]
+           "read_summary", "replay_of", "report_counts", "summarize_folds"]
 
 
 def open_storage(spec: Any) -> Storage:

@@ -34,8 +34,7 @@ from hpstudy.trials import (
     TrialState,
 )
 
-__all__ = ["Replay", "TrialsBuilder", "folds_settled", "replay_of", "report_counts",
-           "summarize_folds"]
+__all__ = ["Replay", "TrialsBuilder", "folds_settled", "replay_of", "summarize_folds"]
 
 
 class _TrialState:
@@ -219,37 +218,6 @@ class TrialsBuilder:
 
     def __len__(self) -> int:
         return len(self._trials)
-
-
-def report_counts(events: Iterable[Event], reports: Iterable[tuple[int, int]]) -> dict[int, int] | None:
-    """How many reports each trial keeps in a replay, without the reports' payloads.
-
-    Parameters
-    ----------
-    events : iterable of Event
-        The log without its ``report`` events (as ``read(skip=[EventKind.REPORT])`` gives).
-    reports : iterable of (int, int)
-        The ``(trial number, event id)`` of every ``report`` event.
-
-    Returns
-    -------
-    dict or None
-        Trial number -> ``len(trial.reports)`` of the full replay (trials without
-        reports are left out); None when the log has a ``trial_restarted`` event:
-        a restart keeps only its finished folds' reports, which only their
-        payloads say, so only a full replay counts them.
-    """
-    created: dict[int, int] = {}  # the trial's last creation: a second one starts it afresh
-    for e in events:
-        if e.kind is EventKind.TRIAL_RESTARTED:
-            return None
-        if e.kind is EventKind.TRIAL_CREATED:
-            created[e.number] = e.id
-    counts: dict[int, int] = {}
-    for number, event_id in reports:  # a report before its trial exists is ignored
-        if event_id > created.get(number, event_id):
-            counts[number] = counts.get(number, 0) + 1
-    return counts
 
 
 # ----------------------------------------------------------------------------
