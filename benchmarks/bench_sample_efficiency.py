@@ -20,6 +20,12 @@ peer the one-sided Mann-Whitney U p-value of "the peer's regret is lower than
 ours". The verdict is "best" when our median is the lowest, "tied" when no
 peer is significantly better (every p >= 0.05), else "BEHIND" with the peers
 that are. The last lines give each method's mean wall seconds per run.
+
+``--json F`` saves the runs; ``--load F1,F2,...`` prints the table from saved
+files instead of running. Every method is run once at the largest budget and
+read at the smaller ones, except where a file holds runs made for a smaller
+budget: each budget reads the shortest runs that reached it (SMAC3 plans its
+initial design from the budget it is given, so it is run once per budget).
 """
 
 from __future__ import annotations
@@ -79,14 +85,22 @@ def _fmt(x: float) -> str:
     return f"{x:.1e}" if x < 0.01 else f"{x:.3g}"
 
 
+RunSet = dict[int, tuple[list[float], list[float]]]  # seed -> (observed, noiseless) values
+
+
 def summarise(results: dict, problems: list[str], budgets: list[int], methods: list[str]):
-    """Rows ``(problem, budget, {method: median}, {peer: p}, verdict)``."""
+    """Rows ``(problem, budget, {method: median}, {peer: p}, verdict)``.
+
+    ``results`` maps ``(method, problem)`` to a list of run sets (seed -> values); each
+    budget reads the shortest set that reached it (see :func:`runs_at`).
+    """
     rows = []
     for problem in problems:
         opt = SUITE[problem].optimum
         for b in budgets:
-            regs = {m: np.array([regret(v, t, b, opt) for v, t in results[(m, problem)].values()])
-                    for m in methods if _reached(results[(m, problem)], b)}
+            picked = {m: runs_at(results[(m, problem)], b) for m in methods}
+            regs = {m: np.array([regret(v, t, b, opt) for v, t in runs.values()])
+                    for m, runs in picked.items() if runs is not None}
             meds = {m: float(np.median(r)) for m, r in regs.items()}
             pvals, verdict = {}, ""
             if "gp" in regs:
@@ -107,10 +121,23 @@ def summarise(results: dict, problems: list[str], budgets: list[int], methods: l
     return rows
 
 
-def _reached(runs: dict, budget: int) -> bool:
-    """Whether every run evaluated at least ``budget`` points (a slow peer loaded from a
-    file may have run only the smaller budgets: its cells at the larger ones stay empty)."""
-    return min(len(v) for v, _ in runs.values()) >= budget
+def _length(runs: RunSet) -> int:
+    """Evaluations that every run of the set reached."""
+    return min(len(v) for v, _ in runs.values())
+
+
+def runs_at(sets: list[RunSet], budget: int) -> RunSet | None:
+    """The runs that a budget reads: the shortest set that reached it, None if none did.
+
+    A slow peer loaded from a file may have run only the smaller budgets (its cells at
+    the larger ones stay empty). A peer may also have been run once per budget: SMAC3
+    plans its initial design from the budget it is given (a quarter of it), so its
+    100-evaluation run does not begin with its 50-evaluation run, and each budget reads
+    the run made for it. For the methods that do not know the budget (hpstudy's GP,
+    GPSampler, TPE, scikit-optimize, random) a shorter run is the start of a longer one.
+    """
+    reached = [runs for runs in sets if _length(runs) >= budget]
+    return min(reached, key=_length) if reached else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None, help="write raw values to this file")
     ap.add_argument("--load", default=None,
                     help="comma-separated --json files to summarise instead of running (a later "
-                         "file's runs of a method on a problem replace an earlier file's)")
+                         "file's runs of a method on a problem replace an earlier file's of the "
+                         "same length; each budget reads the shortest runs that reached it)")
     ap.add_argument("--rst", action="store_true", help="also print the table as an RST list-table")
     args = ap.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -168,10 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     for method, problem, seed, values, true_values, secs in done:
         results.setdefault((method, problem), {})[seed] = (values, true_values)
         seconds.setdefault((method, problem), []).append(secs)
+    sets = {key: [runs] for key, runs in results.items()}
     wall = time.perf_counter() - t0
     print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
           f"than gp); wall {wall:.0f} s with {args.workers} workers")
-    _print_table(results, seconds, problems, budgets, methods, top, args.rst)
+    _print_table(sets, seconds, problems, budgets, methods, top, args.rst)
     if args.json:
         raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
         with open(args.json, "w") as fh:
@@ -182,27 +211,37 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
                    methods: list[str], seeds: int, args: argparse.Namespace) -> int:
-    """Summarise runs saved with ``--json`` (the first ``seeds`` seeds of each)."""
-    results: dict[tuple[str, str], dict[int, tuple[list[float], list[float]]]] = {}
+    """Summarise runs saved with ``--json`` (the first ``seeds`` seeds of each).
+
+    A later file's runs of a method on a problem replace an earlier file's of the same
+    length; runs of other lengths are kept beside them, and each budget reads the
+    shortest that reached it (:func:`runs_at`).
+    """
+    store: dict[tuple[str, str], dict[int, RunSet]] = {}
     seconds: dict[tuple[str, str], list[float]] = {}
     for path in paths:
         with open(path) as fh:
             raw = json.load(fh)
         for key, runs in raw["values"].items():
             m, p = key.split("/", 1)
-            results[(m, p)] = {int(s): (v[0], v[1]) for s, v in runs.items()}
+            got: RunSet = {int(s): (v[0], v[1]) for s, v in runs.items()}
+            store.setdefault((m, p), {})[_length(got)] = got
             seconds[(m, p)] = raw["seconds"][key]
     if args.problems == ",".join(DEFAULT_PROBLEMS):
-        problems = [p for p in DEFAULT_PROBLEMS if any(k[1] == p for k in results)]
+        problems = [p for p in DEFAULT_PROBLEMS if any(k[1] == p for k in store)]
     if args.methods == ",".join(METHODS):
-        methods = [m for m in METHODS if any(k[0] == m for k in results)]
+        methods = [m for m in METHODS if any(k[0] == m for k in store)]
+    results: dict[tuple[str, str], list[RunSet]] = {}
     for m in methods:
         for p in problems:
-            runs = results.get((m, p), {})
-            if len(runs) < seeds:
-                raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {seeds}")
-            results[(m, p)] = {s: runs[s] for s in sorted(runs)[:seeds]}
-            top = min(len(v) for v, _ in results[(m, p)].values())
+            results[(m, p)] = []
+            for runs in store.get((m, p), {}).values():
+                if len(runs) < seeds:
+                    raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {seeds}")
+                results[(m, p)].append({s: runs[s] for s in sorted(runs)[:seeds]})
+            if not results[(m, p)]:
+                raise SystemExit(f"--load: {m} on {p} has 0 seeds, not {seeds}")
+            top = max(_length(runs) for runs in results[(m, p)])
             if top < (max(budgets) if m == "gp" else min(budgets)):  # a peer may stop early
                 raise SystemExit(f"--load: {m} on {p} ran {top} evaluations, not {max(budgets)}")
     print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "

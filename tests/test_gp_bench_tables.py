@@ -70,3 +70,39 @@ def test_a_peer_that_ran_fewer_evaluations_fills_only_the_budgets_it_reached(tmp
     path.write_text(json.dumps(raw))
     with pytest.raises(SystemExit, match="gp on ackley5 ran 4 evaluations, not 6"):
         bench.main([*ARGS, "--load", str(path)])
+
+
+def test_each_budget_reads_the_shortest_runs_that_reached_it(tmp_path, capsys):
+    """SMAC3 plans its initial design from its budget, so it is run once per budget: a
+    method saved with runs of two lengths is read at each budget from the shorter run that
+    reached it, and a later file replaces only the runs of the same length."""
+    path = tmp_path / "runs.json"
+    bench.main([*ARGS, "--workers", "1", "--json", str(path)])
+    capsys.readouterr()
+    raw = json.loads(path.read_text())
+    opt = SUITE["ackley5"].optimum
+    seeds = list(raw["values"]["random/ackley5"])
+    # runs made for 4 evaluations hit the optimum; the runs made for 6 start far from it
+    # (they would put "random" ahead at 4 if budget 4 read them) and hit it at the end
+    short = {s: [[opt] * 4, [opt] * 4] for s in seeds}
+    worst = opt + 1e6
+    long_ = {s: [[worst] * 5 + [opt], [worst] * 5 + [opt]] for s in seeds}
+    for name, runs in (("short", short), ("long", long_)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(
+            {"budgets": [4, 6], "values": {"random/ackley5": runs},
+             "seconds": {"random/ackley5": [0.0] * 4}}))
+    files = f"{path},{tmp_path / 'long.json'},{tmp_path / 'short.json'}"
+    assert bench.main([*ARGS, "--load", files, "--rst"]) == 0
+    at4, at6 = _rst(capsys.readouterr().out).split("   * - ackley5\n")[1:]
+    assert "     - 0 (0.01)\n     - BEHIND random" in at4
+    assert "     - 0 (0.01)\n     - BEHIND random" in at6
+    # the same lengths in the other order: the 6-evaluation runs of the first file are
+    # replaced by the later file's, so both budgets still read the runs made for them
+    files = f"{path},{tmp_path / 'short.json'},{tmp_path / 'long.json'}"
+    assert bench.main([*ARGS, "--load", files, "--rst"]) == 0
+    at4b, at6b = _rst(capsys.readouterr().out).split("   * - ackley5\n")[1:]
+    assert (at4b, at6b) == (at4, at6)
+    # without the short runs, budget 4 reads the start of the long ones: far from the optimum
+    assert bench.main([*ARGS, "--load", f"{path},{tmp_path / 'long.json'}", "--rst"]) == 0
+    at4c = _rst(capsys.readouterr().out).split("   * - ackley5\n")[1]
+    assert at4c.endswith("     - 1e+06 (1.00)\n     - best\n")
