@@ -68,6 +68,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -151,6 +152,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "gp-small25": {"_model.SMALL_N_PRIORS": 25},
     "gp-small35": {"_model.SMALL_N_PRIORS": 35},
     "gp-small25-noise": {"_model.SMALL_N_PRIORS": 25, "_model.SMALL_N_KINDS": frozenset({"noise"})},
+    # the noisy Hartmann function at 25: is it the noise estimate or the lengthscales?
+    "gp-small25-ls": {"_model.SMALL_N_PRIORS": 25,
+                      "_model.SMALL_N_KINDS": frozenset({"lengthscale"})},
+    "gp-small25-c05": {"_model.SMALL_N_PRIORS": 25, "_model.COSH_C": 0.05},
+    "gp-small25-c02": {"_model.SMALL_N_PRIORS": 25, "_model.COSH_C": 0.02},
+    "gp-noise1e-2": {"_model.NOISE_MEDIAN": 1e-2},
+    "gp-noise-sd1": {"_model.NOISE_SD": 1.0},
+    "gp-noise018-sd1": {"_model.NOISE_MEDIAN": math.exp(-4.0), "_model.NOISE_SD": 1.0},
+    "gp-noise05-sd1": {"_model.NOISE_MEDIAN": 0.05, "_model.NOISE_SD": 1.0},
+    "gp-noise-oracle": {"_model.NOISE_MEDIAN": 0.15, "_model.NOISE_SD": 0.3},
+    "gp-noise-oracle-lmin10": {"_model.NOISE_MEDIAN": 0.15, "_model.NOISE_SD": 0.3,
+                               "_model.LENGTHSCALE_MIN": 0.1},
+    "gp-lmed1": {"_model.LENGTHSCALE_MEDIAN": 1.0},
+    "gp-optuna-design-auto": {"_optimizer.INITIAL_MIN": 10, "_optimizer.DESIGN_CANDIDATES": 1},
 }
 NAS_VARIANTS = ("gp-old", "gp-enum", "gp-ls", "gp-enum-ls")
 
@@ -191,12 +206,17 @@ RUNNERS_ALL["gp"] = _variant({})
 def pairwise(path: str, reference: str, rst: bool = False) -> None:
     """Print each method's p-values against ``reference`` in both directions.
 
-    With ``rst``, also an RST list-table: one row per problem, the medians at each
-    budget and the p-values of "lower" and "higher" regret than ``reference``.
+    ``path`` is a ``--json`` file, or several joined by commas (a later file's runs of a
+    method on a problem replace an earlier one's). With ``rst``, also an RST list-table:
+    one row per problem, the medians at each budget and the p-values of "lower" and
+    "higher" regret than ``reference``.
     """
-    with open(path) as fh:
-        raw = json.load(fh)
-    budgets, values = raw["budgets"], raw["values"]
+    budgets, values = [], {}
+    for one in path.split(","):
+        with open(one) as fh:
+            raw = json.load(fh)
+        budgets = sorted(set(budgets) | set(raw["budgets"]))
+        values.update(raw["values"])
     methods = sorted({k.split("/")[0] for k in values} - {reference})
     problems = [p for p in SUITE if any(k.endswith("/" + p) for k in values)]
     print(f"\nagainst {reference}: p(better) / p(worse), one-sided Mann-Whitney")
@@ -264,7 +284,13 @@ def main(argv: list[str] | None = None) -> int:
         argv += ["--problems", "nas201_cifar100"]
     with tempfile.TemporaryDirectory() as tmp:
         path = known.json or os.path.join(tmp, "ablation.json")
-        rc = bench.main([*argv, "--json", path])
+        loads = [a.split("=", 1)[1] if "=" in a else argv[i + 1]
+                 for i, a in enumerate(argv) if a.split("=", 1)[0] == "--load"]
+        if loads:  # print the tables of saved runs (bench's --load), run nothing
+            path = loads[-1]
+            rc = bench.main(argv)
+        else:
+            rc = bench.main([*argv, "--json", path])
         reference = known.reference or ("gp" if "gp" in methods else methods[0])
         pairwise(path, reference, known.rst)
     return rc

@@ -106,3 +106,18 @@ def test_each_budget_reads_the_shortest_runs_that_reached_it(tmp_path, capsys):
     assert bench.main([*ARGS, "--load", f"{path},{tmp_path / 'long.json'}", "--rst"]) == 0
     at4c = _rst(capsys.readouterr().out).split("   * - ackley5\n")[1]
     assert at4c.endswith("     - 1e+06 (1.00)\n     - best\n")
+
+
+def test_the_ablation_reprints_its_pairwise_p_values_from_saved_runs(tmp_path, capsys):
+    from benchmarks import bench_gp_ablation as ablation
+
+    path = tmp_path / "abl.json"
+    args = ["--problems", "ackley5", "--budgets", "4,6", "--seeds", "3", "--workers", "1",
+            "--methods", "gp,gp-lmin10,gp-noise-oracle"]
+    assert ablation.main([*args, "--json", str(path)]) == 0
+    ran = capsys.readouterr().out
+    pairs = ran[ran.index("against gp:"):]
+    assert "ackley5               4 gp " in pairs and "gp-noise-oracle" in pairs
+    assert ablation.main([*args, "--load", str(path)]) == 0
+    loaded = capsys.readouterr().out
+    assert loaded[loaded.index("against gp:"):] == pairs

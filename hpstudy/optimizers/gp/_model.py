@@ -31,6 +31,9 @@ LENGTHSCALE_MEDIAN = 0.5
 #: Lower bound of every lengthscale (unit cube).
 LENGTHSCALE_MIN = 0.02
 NOISE_MEDIAN = 1e-3
+#: Standard deviations of the Gaussian priors on ``log l`` and on ``log noise`` (natural log).
+LENGTHSCALE_SD = 1.5
+NOISE_SD = 3.0
 #: Shape of the lengthscale prior: "lognormal" (Gaussian on ``log l``) or "cosh"
 #: (``-c (l^2 + l^-2)``, flat around 1 with steep walls, Optuna GPSampler's shape).
 LENGTHSCALE_PRIOR = "lognormal"
@@ -52,7 +55,7 @@ class HyperPrior:
     def __init__(self, d: int) -> None:
         self.d = d
         self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(NOISE_MEDIAN)]
-        self.sd = np.r_[np.full(d, 1.5), 1.5, 3.0]
+        self.sd = np.r_[np.full(d, LENGTHSCALE_SD), 1.5, NOISE_SD]
         lo = np.r_[np.full(d, math.log(LENGTHSCALE_MIN)), math.log(1e-2), math.log(1e-6)]
         hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]
         self.bounds = list(zip(lo, hi, strict=True))
