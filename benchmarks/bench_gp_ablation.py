@@ -62,6 +62,23 @@ GPSampler's priors on top of the default ("auto") design, for ``hartmann6_noisy`
 - ``gp-small25`` / ``gp-small35``: both, only while there are at most 25 / 35 observations
   (``_model.SMALL_N_PRIORS``), the default priors after; ``gp-small25-noise``: only the
   noise prior, while there are at most 25 observations.
+
+Is the noisy Hartmann row at 25 the noise estimate or the lengthscales? (``--problems
+hartmann6_noisy --budgets 25 --seeds 20``):
+
+- ``gp-small25-ls``: GPSampler's lengthscale prior alone, up to 25 observations;
+  ``gp-small25-c05`` / ``-c02``: both of its priors, the lengthscale one at a half / a
+  fifth of its strength (``_model.COSH_C``);
+- ``gp-noise1e-2``: the noise prior's median 1e-2 (not 1e-3); ``gp-noise-sd1``: its
+  standard deviation 1 (not 3, ``_model.NOISE_SD``); ``gp-noise018-sd1`` /
+  ``gp-noise05-sd1``: median ``exp(-4)`` (about 0.018) / 0.05 and standard deviation 1;
+- ``gp-noise-oracle``: the noise pinned near its true value (median 0.15 of the
+  standardised variance, standard deviation 0.3); ``gp-noise-oracle-lmin10``: also
+  lengthscales of at least 0.1;
+- ``gp-lmed1``: the lengthscale prior's median 1 (not 0.5);
+- ``gp-optuna-design-auto``: GPSampler's start-up (10 uniformly random points).
+
+``--load F`` prints the tables and p-values of runs saved with ``--json F``.
 """
 
 from __future__ import annotations

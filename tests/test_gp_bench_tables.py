@@ -121,3 +121,34 @@ def test_the_ablation_reprints_its_pairwise_p_values_from_saved_runs(tmp_path, c
     assert ablation.main([*args, "--load", str(path)]) == 0
     loaded = capsys.readouterr().out
     assert loaded[loaded.index("against gp:"):] == pairs
+
+
+def test_the_familywise_line_adjusts_every_peer_test_of_the_table_by_holm():
+    # two peers at p = 0.03 and 0.04 are BEHIND row by row, not after Holm (0.06, 0.06)
+    rows = [("a", 25, {}, {"tpe": 0.03, "random": 0.04}, "BEHIND tpe,random")]
+    assert bench.familywise(rows).endswith("BEHIND on no row")
+    # Holm by hand: 0.001, 0.02, 0.5 sorted, times 3, 2, 1: 0.003, 0.04, 0.5
+    rows = [("a", 25, {}, {"tpe": 0.001, "random": 0.5}, ""), ("b", 50, {}, {"tpe": 0.02}, "")]
+    line = bench.familywise(rows)
+    assert "over the 3 peer tests): smallest p 0.001 (a@25 tpe), adjusted 0.003" in line
+    assert line.endswith("BEHIND: a@25 tpe (adjusted p=0.003), b@50 tpe (adjusted p=0.040)")
+
+
+def test_one_sided_mann_whitney_over_10_and_10_seeds_rejects_4_4_percent_of_equal_pairs():
+    """The figure behind familywise's docstring: the exact size of the table's test."""
+    import itertools
+
+    import numpy as np
+    from scipy import stats
+
+    u = np.array([sum(c) for c in itertools.combinations(range(1, 21), 10)]) - 55
+    ranks = np.arange(1.0, 21.0)
+    size = 0.0
+    for value, count in zip(*np.unique(u, return_counts=True), strict=True):
+        # a sample whose rank sum gives this U: scipy's p-value decides
+        combo = next(c for c in itertools.combinations(range(20), 10) if sum(c) + 10 - 55 == value)
+        a = ranks[list(combo)]
+        b = np.delete(ranks, list(combo))
+        if stats.mannwhitneyu(a, b, alternative="greater").pvalue < 0.05:
+            size += count / len(u)
+    assert 0.044 < size < 0.045
