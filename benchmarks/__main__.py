@@ -19,6 +19,7 @@ BENCHMARKS = (
     "bench_sample_efficiency",
     "bench_throughput",
     "bench_pruned_gp",
+    "bench_aa",
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["bench_study_overhead", "bench_gp_overhead", "bench_stopping",
                                   "bench_variance", "bench_sample_efficiency",
-                                  "bench_gp_ablation"])
+                                  "bench_gp_ablation", "bench_aa"])
 def test_benchmark_quick_mode_runs(name, capsys):
     module = importlib.import_module(f"benchmarks.{name}")
     module.main(["--quick"])

@@ -152,3 +152,18 @@ def test_one_sided_mann_whitney_over_10_and_10_seeds_rejects_4_4_percent_of_equa
         if stats.mannwhitneyu(a, b, alternative="greater").pvalue < 0.05:
             size += count / len(u)
     assert 0.044 < size < 0.045
+
+
+def test_the_a_a_check_tests_each_half_of_the_seeds_against_the_other():
+    from benchmarks import bench_aa
+
+    opt = SUITE["ackley5"].optimum
+    # seeds 0-3 (A) reach the optimum, seeds 4-7 (B) stay 1 to 4 above it
+    runs = {s: ([opt] * 5, [opt] * 5) for s in range(4)}
+    runs.update({s: ([opt + s - 3] * 5, [opt + s - 3] * 5) for s in range(4, 8)})
+    (row,) = bench_aa.split_rows({"ackley5": runs}, [5], 4)
+    problem, budget, med_a, med_b, p_lower, p_higher = row
+    assert (problem, budget, med_a, med_b) == ("ackley5", 5, 0.0, 2.5)
+    assert p_higher < 0.05 < 0.9 < p_lower  # B is worse, and the test says so one way only
+    with pytest.raises(SystemExit, match="ackley5: 8 seeds, need 10"):
+        bench_aa.split_rows({"ackley5": runs}, [5], 5)
