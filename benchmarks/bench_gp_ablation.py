@@ -187,31 +187,35 @@ VARIANTS: dict[str, dict[str, Any]] = {
 NAS_VARIANTS = ("gp-old", "gp-enum", "gp-ls", "gp-enum-ls")
 
 
-_DEFAULTS: dict[str, Any] = {}
-
-
 def _variant(settings: dict[str, Any]) -> Any:
-    """A runner that sets ``settings`` (every other known setting at its default) and runs gp."""
+    """A runner that sets ``settings`` (every other known setting at its default) and runs gp.
+
+    The module settings it changes are put back as they were when the run ends, however
+    it ends: the runner is called in this process by ``--workers 1`` (and by the tests),
+    where a setting left behind would change every GP that runs after it.
+    """
 
     def run(problem: Problem, budget: int, seed: int) -> list[float]:
         from hpstudy.optimizers.gp import _acquisition, _model, _optimizer
 
         modules = {"_acquisition": _acquisition, "_model": _model, "_optimizer": _optimizer}
-        keys = {k for s in VARIANTS.values() for k in s if not k.startswith("init.")}
-        for key in sorted(keys):  # workers are reused: undo the previous variant first
-            mod, attr = key.split(".")
-            _DEFAULTS.setdefault(key, getattr(modules[mod], attr))
-            setattr(modules[mod], attr, _DEFAULTS[key])
+        keys = sorted({k for s in VARIANTS.values() for k in s if not k.startswith("init.")})
+        saved = {key: getattr(modules[key.split(".")[0]], key.split(".")[1]) for key in keys}
         kwargs = {}
-        for key, value in settings.items():
-            mod, attr = key.split(".")
-            if mod == "init":  # an argument of GPOptimizer
-                kwargs[attr] = value
-            else:
+        try:
+            for key, value in settings.items():
+                mod, attr = key.split(".")
+                if mod == "init":  # an argument of GPOptimizer
+                    kwargs[attr] = value
+                else:
+                    setattr(modules[mod], attr, value)
+            if kwargs:
+                return run_hpstudy(problem, GPOptimizer(**kwargs), budget, seed)
+            return run_gp(problem, budget, seed)
+        finally:
+            for key, value in saved.items():
+                mod, attr = key.split(".")
                 setattr(modules[mod], attr, value)
-        if kwargs:
-            return run_hpstudy(problem, GPOptimizer(**kwargs), budget, seed)
-        return run_gp(problem, budget, seed)
 
     return run
 

@@ -108,9 +108,17 @@ def test_each_budget_reads_the_shortest_runs_that_reached_it(tmp_path, capsys):
     assert at4c.endswith("     - 1e+06 (1.00)\n     - best\n")
 
 
+def _gp_settings() -> dict:
+    from hpstudy.optimizers.gp import _acquisition, _model, _optimizer
+
+    return {(m.__name__, k): v for m in (_acquisition, _model, _optimizer)
+            for k, v in vars(m).items() if k.isupper()}
+
+
 def test_the_ablation_reprints_its_pairwise_p_values_from_saved_runs(tmp_path, capsys):
     from benchmarks import bench_gp_ablation as ablation
 
+    before = _gp_settings()
     path = tmp_path / "abl.json"
     args = ["--problems", "ackley5", "--budgets", "4,6", "--seeds", "3", "--workers", "1",
             "--methods", "gp,gp-lmin10,gp-noise-oracle"]
@@ -121,6 +129,8 @@ def test_the_ablation_reprints_its_pairwise_p_values_from_saved_runs(tmp_path, c
     assert ablation.main([*args, "--load", str(path)]) == 0
     loaded = capsys.readouterr().out
     assert loaded[loaded.index("against gp:"):] == pairs
+    # the variants ran in this process: none of their settings is left behind
+    assert _gp_settings() == before
 
 
 def test_the_familywise_line_adjusts_every_peer_test_of_the_table_by_holm():
