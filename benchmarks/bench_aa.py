@@ -27,7 +27,7 @@ from benchmarks._suite import SUITE
 SIZE_10 = 0.0446
 
 
-def split_rows(runs: dict[str, dict[int, tuple[list[float], list[float]]]],
+def split_rows(runs: dict[str, bench.RunSet],
                budgets: list[int], half: int) -> list[tuple[str, int, float, float, float, float]]:
     """Rows ``(problem, budget, median A, median B, p(B lower), p(B higher))``.
 
@@ -51,8 +51,8 @@ def split_rows(runs: dict[str, dict[int, tuple[list[float], list[float]]]],
     return rows
 
 
-def _load(paths: list[str], method: str) -> dict[str, dict[int, tuple[list[float], list[float]]]]:
-    runs: dict[str, dict[int, tuple[list[float], list[float]]]] = {}
+def _load(paths: list[str], method: str) -> dict[str, bench.RunSet]:
+    runs: dict[str, bench.RunSet] = {}
     for path in paths:
         with open(path) as fh:
             raw = json.load(fh)

@@ -296,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--methods", default=",".join(NAS_VARIANTS))
     ap.add_argument("--rst", action="store_true")
+    ap.add_argument("--load", default=None)
     known, argv = ap.parse_known_args(argv)
     methods = known.methods.split(",")
     argv += ["--methods", known.methods]
@@ -304,13 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     if "--quick" in argv and not any(a.startswith("--problems") for a in argv):
         argv += ["--problems", "nas201_cifar100"]
     with tempfile.TemporaryDirectory() as tmp:
-        path = known.json or os.path.join(tmp, "ablation.json")
-        loads = [a.split("=", 1)[1] if "=" in a else argv[i + 1]
-                 for i, a in enumerate(argv) if a.split("=", 1)[0] == "--load"]
-        if loads:  # print the tables of saved runs (bench's --load), run nothing
-            path = loads[-1]
-            rc = bench.main(argv)
+        if known.load:  # print the tables of saved runs, run nothing
+            path = known.load
+            rc = bench.main([*argv, "--load", known.load])
         else:
+            path = known.json or os.path.join(tmp, "ablation.json")
             rc = bench.main([*argv, "--json", path])
         reference = known.reference or ("gp" if "gp" in methods else methods[0])
         pairwise(path, reference, known.rst)

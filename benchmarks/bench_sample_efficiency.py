@@ -282,7 +282,8 @@ def familywise(rows: list, alpha: float = 0.05) -> str:
     The verdicts above test each peer on each row at ``alpha`` on its own: with 14
     problems x 3 budgets x 5 peers that is 210 tests, and a method exactly as good as
     every peer would be called BEHIND on about 9 of them by chance alone (the one-sided
-    Mann-Whitney test over 10 against 10 seeds rejects 4.4 % of the time at 0.05). This
+    Mann-Whitney test over 10 against 10 seeds rejects 4.46 % of the time at 0.05:
+    :data:`benchmarks.bench_aa.SIZE_10`). This
     line adds the familywise reading: Holm's step-down adjustment of all the p-values,
     and which (row, peer) pairs stay below ``alpha``.
     """
