@@ -144,15 +144,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 seeds, budgets 6 and 12")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="run seeds first-seed .. first-seed + seeds - 1 (more seeds for a saved "
+                         "table: run the next ones and --load both files)")
     ap.add_argument("--budgets", default="25,50,100")
     ap.add_argument("--problems", default=",".join(DEFAULT_PROBLEMS))
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--json", default=None, help="write raw values to this file")
     ap.add_argument("--load", default=None,
-                    help="comma-separated --json files to summarise instead of running (a later "
-                         "file's runs of a method on a problem replace an earlier file's of the "
-                         "same length; each budget reads the shortest runs that reached it)")
+                    help="comma-separated --json files to summarise instead of running (runs "
+                         "of a method on a problem of the same length are merged seed by seed, a "
+                         "later file's winning; each budget reads the shortest runs that reached "
+                         "it)")
+    ap.add_argument("--min-seeds", type=int, default=None,
+                    help="with --load: a method with fewer than --seeds seeds is read with all "
+                         "it has if that is at least this many (default: --seeds)")
     ap.add_argument("--rst", action="store_true", help="also print the table as an RST list-table")
     args = ap.parse_args(argv)
     budgets = [int(b) for b in args.budgets.split(",")]
@@ -181,7 +188,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"note: {m} left out: {why}")
             methods.remove(m)
     top = max(budgets)
-    tasks = [(m, p, s, top) for s in range(seeds) for p in problems for m in methods]
+    if args.first_seed < 0:
+        ap.error(f"--first-seed: must be >= 0 (got {args.first_seed})")
+    seed_range = range(args.first_seed, args.first_seed + seeds)
+    tasks = [(m, p, s, top) for s in seed_range for p in problems for m in methods]
     slow = {"skopt": 0, "hebo": 0, "gpsampler": 1, "smac-bb": 2, "gp": 3}
     tasks.sort(key=lambda t: slow.get(t[0], 4))  # slow tasks first, so the pool ends together
     results: dict[tuple[str, str], dict[int, tuple[list[float], list[float]]]] = {}
@@ -198,8 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds.setdefault((method, problem), []).append(secs)
     sets = {key: [runs] for key, runs in results.items()}
     wall = time.perf_counter() - t0
-    print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
-          f"than gp); wall {wall:.0f} s with {args.workers} workers")
+    print(f"Median simple regret over {seeds} seeds ({seed_range.start} to {seed_range.stop - 1}; "
+          f"p: one-sided Mann-Whitney, peer better than gp); wall {wall:.0f} s with "
+          f"{args.workers} workers")
     _print_table(sets, seconds, problems, budgets, methods, top, args.rst)
     if args.json:
         raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
@@ -213,20 +224,27 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
                    methods: list[str], seeds: int, args: argparse.Namespace) -> int:
     """Summarise runs saved with ``--json`` (the first ``seeds`` seeds of each).
 
-    A later file's runs of a method on a problem replace an earlier file's of the same
-    length; runs of other lengths are kept beside them, and each budget reads the
-    shortest that reached it (:func:`runs_at`).
+    Runs of a method on a problem of the same length are merged seed by seed (a later
+    file's run of a seed replaces an earlier file's), so seeds run apart
+    (``--first-seed``) make one table; runs of other lengths are kept beside them, and
+    each budget reads the shortest that reached it (:func:`runs_at`). A method with
+    fewer than ``seeds`` seeds is read with all it has when ``--min-seeds`` allows it
+    (the Mann-Whitney test takes samples of different sizes); the header then says how
+    many each method had.
     """
+    min_seeds = seeds if args.min_seeds is None else args.min_seeds
+    if not 1 <= min_seeds <= seeds:
+        raise SystemExit(f"--min-seeds: must be between 1 and --seeds ({seeds}); got {min_seeds}")
     store: dict[tuple[str, str], dict[int, RunSet]] = {}
-    seconds: dict[tuple[str, str], list[float]] = {}
+    secs: dict[tuple[str, str], dict[int, list[float]]] = {}
     for path in paths:
         with open(path) as fh:
             raw = json.load(fh)
         for key, runs in raw["values"].items():
             m, p = key.split("/", 1)
             got: RunSet = {int(s): (v[0], v[1]) for s, v in runs.items()}
-            store.setdefault((m, p), {})[_length(got)] = got
-            seconds[(m, p)] = raw["seconds"][key]
+            store.setdefault((m, p), {}).setdefault(_length(got), {}).update(got)
+            secs.setdefault((m, p), {}).setdefault(_length(got), []).extend(raw["seconds"][key])
     if args.problems == ",".join(DEFAULT_PROBLEMS):
         problems = [p for p in DEFAULT_PROBLEMS if any(k[1] == p for k in store)]
     if args.methods == ",".join(METHODS):
@@ -236,16 +254,23 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
         for p in problems:
             results[(m, p)] = []
             for runs in store.get((m, p), {}).values():
-                if len(runs) < seeds:
-                    raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {seeds}")
+                if len(runs) < min_seeds:
+                    want = seeds if min_seeds == seeds else f"at least {min_seeds}"
+                    raise SystemExit(f"--load: {m} on {p} has {len(runs)} seeds, not {want}")
                 results[(m, p)].append({s: runs[s] for s in sorted(runs)[:seeds]})
             if not results[(m, p)]:
                 raise SystemExit(f"--load: {m} on {p} has 0 seeds, not {seeds}")
             top = max(_length(runs) for runs in results[(m, p)])
             if top < (max(budgets) if m == "gp" else min(budgets)):  # a peer may stop early
                 raise SystemExit(f"--load: {m} on {p} ran {top} evaluations, not {max(budgets)}")
-    print(f"Median simple regret over {seeds} seeds (p: one-sided Mann-Whitney, peer better "
-          f"than gp), from {', '.join(paths)}")
+    # the seconds line: the longest runs of each method (a run made for 50 evaluations is
+    # not timed at 100)
+    seconds = {key: per_length[max(per_length)] for key, per_length in secs.items()}
+    counts = {m: sorted({len(runs) for p in problems for runs in results[(m, p)]}) for m in methods}
+    over = f"{seeds} seeds" if all(c == [seeds] for c in counts.values()) else "seeds " + ", ".join(
+        f"{m} {'/'.join(map(str, c))}" for m, c in counts.items())
+    print(f"Median simple regret over {over} (p: one-sided Mann-Whitney, peer better than gp), "
+          f"from {', '.join(paths)}")
     _print_table(results, seconds, problems, budgets, methods, max(budgets), args.rst)
     return 0
 

@@ -108,6 +108,55 @@ def test_each_budget_reads_the_shortest_runs_that_reached_it(tmp_path, capsys):
     assert at4c.endswith("     - 1e+06 (1.00)\n     - best\n")
 
 
+def test_seeds_run_apart_and_loaded_together_make_the_table_of_one_run(tmp_path, capsys):
+    """``--first-seed`` runs later seeds; ``--load`` merges the files seed by seed."""
+    whole, first, later = (tmp_path / f"{n}.json" for n in ("whole", "first", "later"))
+    assert bench.main([*ARGS, "--workers", "1", "--json", str(whole), "--rst"]) == 0
+    ran = _rst(capsys.readouterr().out)
+    halves = [a for a in ARGS if a != "4"]  # --seeds given below
+    assert halves.index("--seeds") == len(halves) - 3
+    halves.insert(halves.index("--seeds") + 1, "2")
+    assert bench.main([*halves, "--workers", "1", "--json", str(first)]) == 0
+    assert bench.main([*halves, "--first-seed", "2", "--workers", "1",
+                       "--json", str(later)]) == 0
+    assert "over 2 seeds (2 to 3;" in capsys.readouterr().out
+    assert sorted(json.loads(later.read_text())["values"]["gp/ackley5"]) == ["2", "3"]
+    assert bench.main([*ARGS, "--load", f"{later},{first}", "--rst"]) == 0
+    assert _rst(capsys.readouterr().out) == ran
+    with pytest.raises(SystemExit):
+        bench.main([*ARGS, "--first-seed", "-1"])
+
+
+def test_min_seeds_reads_a_peer_with_fewer_seeds_and_the_header_says_so(tmp_path, capsys):
+    path = tmp_path / "runs.json"
+    bench.main([*ARGS, "--workers", "1", "--json", str(path)])
+    capsys.readouterr()
+    raw = json.loads(path.read_text())
+    opt = SUITE["ackley5"].optimum
+    # a peer with 3 seeds, each at the optimum; its 6-evaluation runs timed 2 s, and runs
+    # made for 4 evaluations timed 9 s (not the seconds of a 6-evaluation run)
+    raw["values"]["random/ackley5"] = {s: [[opt] * 6, [opt] * 6] for s in ("0", "1", "2")}
+    raw["seconds"]["random/ackley5"] = [2.0] * 3
+    path.write_text(json.dumps(raw))
+    short = tmp_path / "short.json"
+    short.write_text(json.dumps({"budgets": [4], "values": {"random/ackley5": {
+        s: [[opt] * 4, [opt] * 4] for s in ("0", "1", "2")}},
+        "seconds": {"random/ackley5": [9.0] * 3}}))
+    with pytest.raises(SystemExit, match="random on ackley5 has 3 seeds, not 4"):
+        bench.main([*ARGS, "--load", str(path)])
+    with pytest.raises(SystemExit, match="random on ackley5 has 3 seeds, not at least 4"):
+        bench.main([*ARGS, "--seeds", "5", "--min-seeds", "4", "--load", str(path)])
+    with pytest.raises(SystemExit, match="--min-seeds: must be between 1 and --seeds"):
+        bench.main([*ARGS, "--min-seeds", "5", "--load", str(path)])
+    assert bench.main([*ARGS, "--min-seeds", "3", "--load", f"{path},{short}", "--rst"]) == 0
+    out = capsys.readouterr().out
+    assert "over seeds gp 4, random 3 (p:" in out
+    assert "ackley5            gp " in out and " random 2.0" in out
+    # 4 seeds against 3, every peer run better (and tied at 0, so scipy takes the normal
+    # approximation: 0.022; the exact p would be 1 / C(7, 3) = 0.029)
+    assert "     - 0 (0.02)\n     - BEHIND random" in _rst(out)
+
+
 def _gp_settings() -> dict:
     from hpstudy.optimizers.gp import _acquisition, _model, _optimizer
 
