@@ -267,15 +267,15 @@ def test_cli_control_options_are_checked(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- graceful stops
-def _start_run(tmp_path: Path, marks: Path, *, jobs: int = 2, trials: int = 2
-               ) -> tuple[subprocess.Popen, Path, Path]:
+def _start_run(tmp_path: Path, marks: Path, *, jobs: int = 2, trials: int = 2,
+               extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path, Path]:
     db, err = tmp_path / "s.db", tmp_path / "stderr.txt"
     sweep = _sweep_file(tmp_path)
     with open(err, "w") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
              "tests._control_objectives:wait_for_release", "--storage", str(db),
-             "--trials", str(trials), "--jobs", str(jobs)],
+             "--trials", str(trials), "--jobs", str(jobs), *extra],
             cwd=ROOT, env=_env(marks), stdout=subprocess.DEVNULL, stderr=fh,
             start_new_session=True)  # its own process group, as a terminal's job
     return proc, db, err
@@ -322,12 +322,15 @@ def test_one_signal_lets_the_running_trials_finish(tmp_path, marks, signum):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("how", ["SIGINT twice", "SIGTERM to the group"])
+@pytest.mark.parametrize("how", ["SIGINT twice", "SIGTERM to the group", "SIGINT twice on dask"])
 def test_interrupted_trials_stay_running_and_resume_runs_them(tmp_path, marks, how):
-    proc, db, err = _start_run(tmp_path, marks)
+    on_dask = how.endswith("on dask")
+    if on_dask:
+        pytest.importorskip("distributed")
+    proc, db, err = _start_run(tmp_path, marks, extra=("--dask", "local:2") if on_dask else ())
     try:
-        _poll(_all_started(marks, 2), proc)
-        if how == "SIGINT twice":
+        _poll(_all_started(marks, 2), proc, timeout=180 if on_dask else 90)
+        if how.startswith("SIGINT twice"):
             os.killpg(proc.pid, signal.SIGINT)
             _poll(_said(err, "starting no new trials"), proc)
             os.killpg(proc.pid, signal.SIGINT)
@@ -337,7 +340,7 @@ def test_interrupted_trials_stay_running_and_resume_runs_them(tmp_path, marks, h
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert rc == (130 if how == "SIGINT twice" else 143)
+    assert rc == (130 if how.startswith("SIGINT twice") else 143), err.read_text()[-2000:]
     assert err.read_text().splitlines()[-1] == (f"hpstudy run: interrupted: 0 trials kept; "
                                                 f"resume with `hpstudy resume {db}`")
     assert sorted(_kinds(db, "trial_created")) == [0, 1]
