@@ -5,7 +5,8 @@ With ``GPOptimizer(balance="model")``, while some value of the categorical param
 counting RUNNING ones and those already chosen in the batch as on their way), the
 next suggestion is constrained to that value (the one with the fewest, the first on
 ties): the acquisition is maximised over the slice of the space where ``model`` takes
-that value (the maximin design before the model takes over). A value is forced at
+that value (the initial design's maximin step, within the slice, before the model takes
+over). A value is forced at
 most ``FORCE_LIMIT * min_per_value`` times in all (trials of any state): a value
 whose trials are always pruned or fail does not take the whole study.
 """
@@ -20,7 +21,6 @@ import numpy as np
 from scipy.stats import qmc
 
 from hpstudy.optimizers._balance import balance_levels, level_counts
-from hpstudy.optimizers.gp._kernel import cross_sqdist
 from hpstudy.trials import Trials, TrialState
 
 if TYPE_CHECKING:
@@ -85,9 +85,14 @@ class BalancePlan:
 
     def point(self, i: int, enc: Encoder, rng: np.random.Generator, exclude: set,
               others: list[np.ndarray], n_candidates: int,
-              score: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray | None:
+              score: Callable[[np.ndarray], np.ndarray] | None,
+              farthest: Callable[[np.ndarray, list[np.ndarray], Encoder], int],
+              ) -> np.ndarray | None:
         """The best new row with the value ``i``: the acquisition's maximum (``score``) over
-        a Sobol sweep of the slice, or, without a model, the point farthest from ``others``."""
+        a Sobol sweep of the slice, or, without a model, the candidate that ``farthest``
+        picks (the index of the one farthest from ``others``, by the initial design's
+        distance: on continuous columns it wraps around, so the slice's design points do
+        not pile on the box's faces)."""
         assert self.col is not None
         m = 1 << max(4, math.ceil(math.log2(max(16, n_candidates))))
         X = enc.from_cube(qmc.Sobol(enc.n_columns, scramble=True, seed=rng).random(m))
@@ -100,8 +105,7 @@ class BalancePlan:
             return X[int(np.argmax(score(X)))]
         if not others:
             return X[0]
-        D = cross_sqdist(X, np.asarray(others), enc.is_cat).sum(axis=0)
-        return X[int(np.argmax(D.min(axis=1)))]
+        return X[farthest(X, others, enc)]
 
 
 def describe(balance: str | None, min_per_value: int) -> str:

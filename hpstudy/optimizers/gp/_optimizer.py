@@ -243,7 +243,7 @@ class GPOptimizer:
             if forced is not None:
                 score = None if model is None else functools.partial(acq.value, model)
                 x = plan.point(forced, enc, rng, exclude, data.X + data.pending + chosen,  # type: ignore[union-attr]
-                               self.n_candidates, score)
+                               self.n_candidates, score, farthest)
             elif model is not None:
                 x = maximize_acquisition(
                     acq, model, enc, rng, exclude,
@@ -295,9 +295,7 @@ def _maximin_point(
     50 evaluations; on continuous spaces it helped the noisy Hartmann function but
     hurt (noisy) Ackley, so they keep "torus".
     """
-    rule = DESIGN_DISTANCE
-    if rule == "auto":
-        rule = "maxpro" if enc.is_cat.any() and enc.cont_mask.any() else "torus"
+    rule = design_rule(enc)
     m = 1 << max(4, int(math.log2(max(16, n_candidates // 4))))
     if rule == "maxpro":
         m = MAXPRO_CANDIDATES
@@ -314,15 +312,30 @@ def _maximin_point(
         cands = unseen
     if not others:
         return cands[0]
+    return cands[farthest(cands, others, enc, rule)]
+
+
+def design_rule(enc: Encoder) -> str:
+    """:data:`DESIGN_DISTANCE`, with "auto" resolved for the space of ``enc``."""
+    if DESIGN_DISTANCE == "auto":
+        return "maxpro" if enc.is_cat.any() and enc.cont_mask.any() else "torus"
+    return DESIGN_DISTANCE
+
+
+def farthest(cands: np.ndarray, others: list[np.ndarray], enc: Encoder,
+             rule: str | None = None) -> int:
+    """The index of the candidate farthest from every row of ``others`` (not empty), by
+    the design's distance ``rule`` (default: :func:`design_rule`; see
+    :func:`_maximin_point`)."""
+    rule = design_rule(enc) if rule is None else rule
     D = cross_sqdist(cands, np.asarray(others), enc.is_cat)
     if rule == "maxpro":
-        return cands[int(np.argmax(_maxpro_score(D, enc).min(axis=1)))]
+        return int(np.argmax(_maxpro_score(D, enc).min(axis=1)))
     if rule == "torus":
         # wrap-around distance on the continuous columns: no pull towards the box's faces
         cont = enc.cont_mask
         D[cont] = np.minimum(np.sqrt(D[cont]), 1.0 - np.sqrt(D[cont])) ** 2
-    D = D.sum(axis=0)
-    return cands[int(np.argmax(D.min(axis=1)))]
+    return int(np.argmax(D.sum(axis=0).min(axis=1)))
 
 
 def _maxpro_score(D: np.ndarray, enc: Encoder) -> np.ndarray:
