@@ -214,7 +214,7 @@ def test_a_worker_killed_mid_trial(client, tmp_path, max_retries):
     restarts = [e for e in log if e.kind is EventKind.TRIAL_RESTARTED and e.number == 0]
     if max_retries:
         assert t0.state is TrialState.COMPLETE and t0.value == pytest.approx(t0.params["x"])
-        assert len(restarts) == 1 and restarts[0].payload == {"worker_died": True}
+        assert len(restarts) == 1 and restarts[0].payload == {"worker_died": True, "fold": 0}
         # the killed attempt's reports are dropped: the rerun's 15 reports, once each
         assert [r.step for r in t0.reports] == list(range(15))
     else:
@@ -224,6 +224,67 @@ def test_a_worker_killed_mid_trial(client, tmp_path, max_retries):
     for t in trials[1:]:
         assert t.state is TrialState.COMPLETE and [r.step for r in t.reports] == list(range(15))
     assert killed not in client.run(os.getpid).values()
+
+
+def _kill_worker_running_fold(client, number, fold):
+    """SIGKILL the worker process that runs fold ``fold`` of trial ``number``."""
+    pids = client.run(os.getpid)
+    for worker, keys in client.processing().items():
+        if any(str(k).startswith(f"hpstudy-{number}-{fold}-") for k in keys):
+            os.kill(pids[worker], signal.SIGKILL)
+            return pids[worker]
+    return None
+
+
+def _fold_reported(path, number, fold, step):
+    return any(e.kind is EventKind.REPORT and e.number == number and e.payload["fold"] == fold
+               and e.payload["step"] >= step for e in events_so_far(path))
+
+
+def fold_curves(params, ctx):
+    """Fold 0 reports every 0.1 s for 4 s, fold 1 for 1.5 s; a pure function of x."""
+    for step in range(40 if ctx.fold.index == 0 else 15):
+        ctx.report(step, params["x"] * step)
+        time.sleep(0.1)
+    return params["x"]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_in_one_fold_reruns_that_fold_alone(tmp_path):
+    """Trial 0's two folds run side by side; the worker of fold 1 is killed mid-fold and
+    fold 1 runs again on a third worker while fold 0 goes on. Fold 0's reports from
+    before the kill stay in the replay (each of its 40 steps once); fold 1's killed
+    attempt's are dropped (its 15 steps once)."""
+    from hpstudy import evaluation
+
+    path = tmp_path / "study.db"
+    study = hpstudy.Study(space(), storage=path, seed=11,
+                          folds=evaluation.kfold(20, n_splits=2, seed=0))
+    with distributed.LocalCluster(n_workers=3, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        thread, box = _run_in_thread(study, fold_curves, n_trials=1, client=client,
+                                     max_retries=1)
+        wait_for(lambda: (_fold_reported(path, 0, 0, 3) and _fold_reported(path, 0, 1, 3))
+                 or "error" in box, what="both folds' fourth report")
+        assert "error" not in box, box
+        killed = wait_for(lambda: _kill_worker_running_fold(client, 0, 1), what="fold 1's worker")
+        thread.join(150)
+        assert not thread.is_alive() and "error" not in box, box
+        assert killed not in client.run(os.getpid).values()
+    log = check_log(path, 1)
+    restarts = [e for e in log if e.kind is EventKind.TRIAL_RESTARTED]
+    assert [e.payload for e in restarts] == [{"worker_died": True, "fold": 1}]
+    fold0_done = next(e for e in log if e.kind is EventKind.FOLD_FINISHED
+                      and e.payload["fold"] == 0)
+    assert restarts[0].id < fold0_done.id  # fold 0 was still running at the restart
+    t0 = box["trials"][0]
+    assert t0.state is TrialState.COMPLETE and t0.value == pytest.approx(t0.params["x"])
+    assert [f.state for f in t0.folds] == [TrialState.COMPLETE] * 2
+    assert [r.step for r in t0.reports if r.fold == 0] == list(range(40))
+    assert [r.step for r in t0.reports if r.fold == 1] == list(range(15))
+    # fold 0 ran once: its 40 reports are all in the log, none written twice
+    assert sum(e.kind is EventKind.REPORT and e.payload["fold"] == 0 for e in log) == 40
 
 
 COORDINATOR = """

@@ -1,7 +1,8 @@
 """The replay: every rule of a trial's life, applied to the event log in order.
 
 A trial is created, reports steps, gets stop decisions, finishes folds and ends;
-``trial_restarted`` drops its unfinished folds' reports and decisions, and from
+``trial_restarted`` drops its unfinished folds' reports and decisions (or one fold's,
+when it names one), and from
 then on the trial ignores events of earlier epochs (a dead coordinator's workers
 that lived on; see ``storage/_lease.py``). An event the rules cannot read stops the
 replay with a :class:`~hpstudy.errors.StorageError` naming it. The
@@ -63,10 +64,16 @@ class _TrialState:
         """True for an event of an epoch before the trial's last restart."""
         return self.epoch is not None and epoch is not None and epoch < self.epoch
 
-    def restart(self) -> None:
+    def restart(self, fold: int | None = None) -> None:
+        """Run again: drop the reports and decisions of the unfinished folds, or of ``fold``
+        alone (a fold run again on its own while the trial's other folds go on)."""
         done = set(self.folds)  # a study without folds runs one task, recorded as fold 0
-        self.reports = [r for r in self.reports if (r.fold or 0) in done]
-        self.decisions = [d for d in self.decisions if (d.fold or 0) in done]
+
+        def kept(f: int | None) -> bool:
+            return (f or 0) in done or (fold is not None and (f or 0) != fold)
+
+        self.reports = [r for r in self.reports if kept(r.fold)]
+        self.decisions = [d for d in self.decisions if kept(d.fold)]
         self.state, self.value, self.error, self.finished = TrialState.RUNNING, None, None, None
 
     def freeze(self) -> Trial:
@@ -168,7 +175,7 @@ class TrialsBuilder:
         elif kind is EventKind.DECISION:
             t.decisions.append(StopDecision(**p))
         elif kind is EventKind.TRIAL_RESTARTED:
-            t.restart()
+            t.restart(None if p.get("fold") is None else int(p["fold"]))
             t.epoch = e.epoch
             t.crashes += bool(p.get("crashed_in_process"))
 

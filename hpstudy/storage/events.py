@@ -7,6 +7,9 @@ rebuilt by replaying them in order. The kinds, with their payloads:
 ``trial_restarted`` ``{}``: a trial that was RUNNING when the study stopped is run
                     again with the same parameters; its unfinished folds' reports
                     and decisions are dropped, its finished folds are kept.
+                    ``{"fold": int}`` (with a reason, ``"worker_died"`` or
+                    ``"lost"``): that fold alone is run again (its worker died on
+                    a Dask cluster); only its reports and decisions are dropped.
 ``report``          ``{"step": int, "value": float, "fold": int | None}``
 ``decision``        the fields of :class:`~hpstudy.trials.StopDecision`
 ``fold_finished``   the fields of :class:`~hpstudy.trials.FoldResult`

@@ -22,8 +22,8 @@ and a request of another epoch is refused (``stale``) anyway.
 
 Each task attempt introduces itself first (``start``): when Dask runs a task
 again because its worker died, the coordinator sees a second start of an attempt
-it never collected, records ``trial_restarted`` (the killed attempt's reports are
-dropped) or, past ``max_retries``, the fold FAILED; requests of any attempt but the
+it never collected, records ``trial_restarted`` for that fold (the killed attempt's
+reports are dropped; the trial's other folds go on) or, past ``max_retries``, the fold FAILED; requests of any attempt but the
 current one are refused, so a zombie attempt cannot record anything.
 """
 
@@ -344,7 +344,7 @@ class ChannelServer:
                     "metrics": {}, "error": f"{WORKER_DIED}; {deaths} attempt(s)", "duration": 0.0})
                 return {"go": False}
         if died:  # drop the killed attempt's reports and decisions, then run it again
-            self.storage.append(EventKind.TRIAL_RESTARTED, number, {"worker_died": True})
+            self.storage.append(EventKind.TRIAL_RESTARTED, number, {"worker_died": True, "fold": fold})
         with self._lock:
             self._current[task] = m["attempt"]
             self._running[task] = (time.monotonic(), m.get("worker"))

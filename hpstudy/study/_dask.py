@@ -190,7 +190,8 @@ class DaskRunner(Runner):
             self.record(task, self.failed(task, f"lost by the Dask scheduler {LOST_LIMIT + 1} times"))
             self.settle(task.number)
             return
-        self.study.storage.append(EventKind.TRIAL_RESTARTED, task.number, {"lost": True})
+        self.study.storage.append(EventKind.TRIAL_RESTARTED, task.number,
+                                  {"lost": True, "fold": task.fold_index})
         self.queue.appendleft(task)
 
     def enforce_timeout(self) -> None:
