@@ -165,11 +165,13 @@ def test_the_cluster_width_is_used(client, tmp_path):
 # ----------------------------------------------------------------------------- faults
 
 
-def _kill_worker_running(client, number):
-    """SIGKILL the worker process that runs trial ``number`` (found by its task key)."""
+def _kill_worker_running(client, number, fold=None):
+    """SIGKILL the worker process that runs trial ``number`` (or its fold ``fold``), found
+    by its task key."""
+    prefix = f"hpstudy-{number}-" if fold is None else f"hpstudy-{number}-{fold}-"
     pids = client.run(os.getpid)
     for worker, keys in client.processing().items():
-        if any(str(k).startswith(f"hpstudy-{number}-") for k in keys):
+        if any(str(k).startswith(prefix) for k in keys):
             os.kill(pids[worker], signal.SIGKILL)
             return pids[worker]
     return None
@@ -226,16 +228,6 @@ def test_a_worker_killed_mid_trial(client, tmp_path, max_retries):
     assert killed not in client.run(os.getpid).values()
 
 
-def _kill_worker_running_fold(client, number, fold):
-    """SIGKILL the worker process that runs fold ``fold`` of trial ``number``."""
-    pids = client.run(os.getpid)
-    for worker, keys in client.processing().items():
-        if any(str(k).startswith(f"hpstudy-{number}-{fold}-") for k in keys):
-            os.kill(pids[worker], signal.SIGKILL)
-            return pids[worker]
-    return None
-
-
 def _fold_reported(path, number, fold, step):
     return any(e.kind is EventKind.REPORT and e.number == number and e.payload["fold"] == fold
                and e.payload["step"] >= step for e in events_so_far(path))
@@ -268,7 +260,7 @@ def test_a_worker_killed_in_one_fold_reruns_that_fold_alone(tmp_path):
         wait_for(lambda: (_fold_reported(path, 0, 0, 3) and _fold_reported(path, 0, 1, 3))
                  or "error" in box, what="both folds' fourth report")
         assert "error" not in box, box
-        killed = wait_for(lambda: _kill_worker_running_fold(client, 0, 1), what="fold 1's worker")
+        killed = wait_for(lambda: _kill_worker_running(client, 0, fold=1), what="fold 1's worker")
         thread.join(150)
         assert not thread.is_alive() and "error" not in box, box
         assert killed not in client.run(os.getpid).values()
