@@ -84,7 +84,6 @@ hartmann6_noisy --budgets 25 --seeds 20``):
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -227,35 +226,35 @@ RUNNERS_ALL["gp"] = _variant({})
 def pairwise(path: str, reference: str, rst: bool = False) -> None:
     """Print each method's p-values against ``reference`` in both directions.
 
-    ``path`` is a ``--json`` file, or several joined by commas (a later file's runs of a
-    method on a problem replace an earlier one's). With ``rst``, also an RST list-table:
-    one row per problem, the medians at each budget and the p-values of "lower" and
-    "higher" regret than ``reference``.
+    ``path`` is a ``--json`` file, or several joined by commas, read as the sample
+    efficiency benchmark reads them (:func:`benchmarks.bench_sample_efficiency.load_runs`:
+    seeds merged, each budget from the shortest runs that reached it). With ``rst``, also
+    an RST list-table: one row per problem, the medians at each budget and the p-values
+    of "lower" and "higher" regret than ``reference``.
     """
-    budgets, values = [], {}
-    for one in path.split(","):
-        with open(one) as fh:
-            raw = json.load(fh)
-        budgets = sorted(set(budgets) | set(raw["budgets"]))
-        values.update(raw["values"])
-    methods = sorted({k.split("/")[0] for k in values} - {reference})
-    problems = [p for p in SUITE if any(k.endswith("/" + p) for k in values)]
+    budgets, store, _ = bench.load_runs(path.split(","))
+    methods = sorted({m for m, _ in store} - {reference})
+    problems = [p for p in SUITE if any(q == p for _, q in store)]
     print(f"\nagainst {reference}: p(better) / p(worse), one-sided Mann-Whitney")
     table: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
     for problem in problems:
         opt = SUITE[problem].optimum
         for b in budgets:
-            def regs(m: str, b: int = b, opt: float = opt, problem: str = problem) -> np.ndarray:
-                return np.array([bench.regret(v, t, b, opt)
-                                 for v, t in values[f"{m}/{problem}"].values()])
+            def regs(m: str, b: int = b, opt: float = opt, problem: str = problem
+                     ) -> np.ndarray | None:
+                runs = bench.runs_at(list(store.get((m, problem), {}).values()), b)
+                return None if runs is None else np.array(
+                    [bench.regret(v, t, b, opt) for v, t in runs.values()])
             ref = regs(reference)
+            if ref is None:
+                continue
             table.setdefault(problem, {}).setdefault(reference, []).append(
                 (float(np.median(ref)), 1.0, 1.0))
             cells = []
             for m in methods:
-                if f"{m}/{problem}" not in values:
-                    continue
                 r = regs(m)
+                if r is None:
+                    continue
                 better = float(stats.mannwhitneyu(r, ref, alternative="less").pvalue)
                 worse = float(stats.mannwhitneyu(r, ref, alternative="greater").pvalue)
                 table[problem].setdefault(m, []).append((float(np.median(r)), better, worse))

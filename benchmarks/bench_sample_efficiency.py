@@ -36,6 +36,7 @@ import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
@@ -220,6 +221,34 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+class Loaded(NamedTuple):
+    """Runs read from ``--json`` files by :func:`load_runs`."""
+
+    budgets: list[int]  # every budget a file was run for
+    runs: dict[tuple[str, str], dict[int, RunSet]]  # (method, problem) -> length -> runs
+    seconds: dict[tuple[str, str], dict[int, list[float]]]  # the same keys: wall seconds
+
+
+def load_runs(paths: list[str]) -> Loaded:
+    """Read ``--json`` files: runs of a method on a problem of the same length (evaluations
+    every run reached) are merged seed by seed, a later file's run of a seed replacing an
+    earlier file's; runs of other lengths are kept beside them (see :func:`runs_at`)."""
+    budgets: set[int] = set()
+    store: dict[tuple[str, str], dict[int, RunSet]] = {}
+    secs: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for path in paths:
+        with open(path) as fh:
+            raw = json.load(fh)
+        budgets.update(int(b) for b in raw["budgets"])
+        for key, runs in raw["values"].items():
+            m, p = key.split("/", 1)
+            got: RunSet = {int(s): (v[0], v[1]) for s, v in runs.items()}
+            store.setdefault((m, p), {}).setdefault(_length(got), {}).update(got)
+            secs.setdefault((m, p), {}).setdefault(_length(got), []).extend(
+                raw.get("seconds", {}).get(key, []))
+    return Loaded(sorted(budgets), store, secs)
+
+
 def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
                    methods: list[str], seeds: int, args: argparse.Namespace) -> int:
     """Summarise runs saved with ``--json`` (the first ``seeds`` seeds of each).
@@ -235,16 +264,7 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
     min_seeds = seeds if args.min_seeds is None else args.min_seeds
     if not 1 <= min_seeds <= seeds:
         raise SystemExit(f"--min-seeds: must be between 1 and --seeds ({seeds}); got {min_seeds}")
-    store: dict[tuple[str, str], dict[int, RunSet]] = {}
-    secs: dict[tuple[str, str], dict[int, list[float]]] = {}
-    for path in paths:
-        with open(path) as fh:
-            raw = json.load(fh)
-        for key, runs in raw["values"].items():
-            m, p = key.split("/", 1)
-            got: RunSet = {int(s): (v[0], v[1]) for s, v in runs.items()}
-            store.setdefault((m, p), {}).setdefault(_length(got), {}).update(got)
-            secs.setdefault((m, p), {}).setdefault(_length(got), []).extend(raw["seconds"][key])
+    _, store, secs = load_runs(paths)
     if args.problems == ",".join(DEFAULT_PROBLEMS):
         problems = [p for p in DEFAULT_PROBLEMS if any(k[1] == p for k in store)]
     if args.methods == ",".join(METHODS):

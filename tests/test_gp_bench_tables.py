@@ -178,6 +178,14 @@ def test_the_ablation_reprints_its_pairwise_p_values_from_saved_runs(tmp_path, c
     assert ablation.main([*args, "--load", str(path)]) == 0
     loaded = capsys.readouterr().out
     assert loaded[loaded.index("against gp:"):] == pairs
+    # the same runs split by seed over two files (as --first-seed writes them): the same
+    raw = json.loads(path.read_text())
+    for name, keep in (("a", {"0"}), ("b", {"1", "2"})):
+        part = {k: {s: v for s, v in runs.items() if s in keep} for k, runs in raw["values"].items()}
+        (tmp_path / f"{name}.json").write_text(json.dumps(dict(raw, values=part)))
+    assert ablation.main([*args, "--load", f"{tmp_path / 'b.json'},{tmp_path / 'a.json'}"]) == 0
+    split = capsys.readouterr().out
+    assert split[split.index("against gp:"):] == pairs
     # the variants ran in this process: none of their settings is left behind
     assert _gp_settings() == before
 
