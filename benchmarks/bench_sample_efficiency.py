@@ -24,10 +24,11 @@ that are. The last lines give each method's mean wall seconds per run.
 ``--json F`` saves the runs; ``--load F1,F2,...`` prints the table from saved
 files instead of running, merging the seeds of runs of the same length (so
 ``--first-seed 10 --seeds 10`` adds seeds 10 to 19 to a 10-seed table; with
-``--seeds 20 --min-seeds 10`` a slow peer may keep 10). Every method is run once at the largest budget and
-read at the smaller ones, except where a file holds runs made for a smaller
-budget: each budget reads the shortest runs that reached it (SMAC3 plans its
-initial design from the budget it is given, so it is run once per budget).
+``--seeds 20 --min-seeds 10`` a slow peer may keep 10). Every method is run once
+at the largest budget and read at the smaller ones, except where a file holds
+runs made for a smaller budget: each budget reads the shortest runs that reached
+it (SMAC3 plans its initial design from the budget it is given, so it is run once
+per budget).
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 A trial is created, reports steps, gets stop decisions, finishes folds and ends;
 ``trial_restarted`` drops its unfinished folds' reports and decisions (or one fold's,
-when it names one), and from
-then on the trial ignores events of earlier epochs (a dead coordinator's workers
-that lived on; see ``storage/_lease.py``). An event the rules cannot read stops the
+when it names one), and from then on the trial ignores events of earlier epochs (a
+dead coordinator's workers that lived on; see ``storage/_lease.py``). An event the rules cannot read stops the
 replay with a :class:`~hpstudy.errors.StorageError` naming it. The
 :class:`TrialsBuilder` turns the log into :class:`~hpstudy.trials.Trials`,
 incrementally; :class:`Replay` keeps one up to date with a storage, shared by

@@ -23,8 +23,9 @@ and a request of another epoch is refused (``stale``) anyway.
 Each task attempt introduces itself first (``start``): when Dask runs a task
 again because its worker died, the coordinator sees a second start of an attempt
 it never collected, records ``trial_restarted`` for that fold (the killed attempt's
-reports are dropped; the trial's other folds go on) or, past ``max_retries``, the fold FAILED; requests of any attempt but the
-current one are refused, so a zombie attempt cannot record anything.
+reports are dropped; the trial's other folds go on) or, past ``max_retries``, the
+fold FAILED; requests of any attempt but the current one are refused, so a zombie
+attempt cannot record anything.
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ counting RUNNING ones and those already chosen in the batch as on their way), th
 next suggestion is constrained to that value (the one with the fewest, the first on
 ties): the acquisition is maximised over the slice of the space where ``model`` takes
 that value (the initial design's maximin step, within the slice, before the model takes
-over). A value is forced at
-most ``FORCE_LIMIT * min_per_value`` times in all (trials of any state): a value
-whose trials are always pruned or fail does not take the whole study.
+over). A value is forced at most ``FORCE_LIMIT * min_per_value`` times in all (trials
+of any state): a value whose trials are always pruned or fail does not take the whole
+study.
 """
 
 from __future__ import annotations
