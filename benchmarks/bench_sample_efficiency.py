@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.methods == ",".join(METHODS):
             methods = ["gp", "gpsampler", "tpe", "random"]
     if args.load:
+        if args.first_seed:
+            ap.error("--first-seed: has no effect with --load (the files say which seeds ran; "
+                     "--seeds and --min-seeds choose how many are read)")
         return _report_loaded(args.load.split(","), problems, budgets, methods, seeds, args)
     for name in methods:
         if name not in RUNNERS_ALL:
@@ -219,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
         with open(args.json, "w") as fh:
-            json.dump({"budgets": budgets, "values": raw,
-                       "seconds": {f"{m}/{p}": v for (m, p), v in seconds.items()}}, fh)
+            json.dump({"budgets": budgets, "values": raw, "seconds": {
+                f"{m}/{p}": dict(zip(raw[f"{m}/{p}"], v, strict=True))
+                for (m, p), v in seconds.items()}}, fh)
     return 0
 
 
@@ -229,16 +233,17 @@ class Loaded(NamedTuple):
 
     budgets: list[int]  # every budget a file was run for
     runs: dict[tuple[str, str], dict[int, RunSet]]  # (method, problem) -> length -> runs
-    seconds: dict[tuple[str, str], dict[int, list[float]]]  # the same keys: wall seconds
+    seconds: dict[tuple[str, str], dict[int, dict[int, float]]]  # the same keys: seed -> seconds
 
 
 def load_runs(paths: list[str]) -> Loaded:
     """Read ``--json`` files: runs of a method on a problem of the same length (evaluations
     every run reached) are merged seed by seed, a later file's run of a seed replacing an
-    earlier file's; runs of other lengths are kept beside them (see :func:`runs_at`)."""
+    earlier file's; runs of other lengths are kept beside them (see :func:`runs_at`). A
+    run's wall seconds go with it: a seed run again is timed once, by its later run."""
     budgets: set[int] = set()
     store: dict[tuple[str, str], dict[int, RunSet]] = {}
-    secs: dict[tuple[str, str], dict[int, list[float]]] = {}
+    secs: dict[tuple[str, str], dict[int, dict[int, float]]] = {}
     for path in paths:
         with open(path) as fh:
             raw = json.load(fh)
@@ -247,8 +252,11 @@ def load_runs(paths: list[str]) -> Loaded:
             m, p = key.split("/", 1)
             got: RunSet = {int(s): (v[0], v[1]) for s, v in runs.items()}
             store.setdefault((m, p), {}).setdefault(_length(got), {}).update(got)
-            secs.setdefault((m, p), {}).setdefault(_length(got), []).extend(
-                raw.get("seconds", {}).get(key, []))
+            timed = raw.get("seconds", {}).get(key, {})
+            if isinstance(timed, list):  # files written before seconds were keyed by seed
+                timed = dict(zip(runs, timed, strict=True))
+            secs.setdefault((m, p), {}).setdefault(_length(got), {}).update(
+                {int(s): float(t) for s, t in timed.items()})
     return Loaded(sorted(budgets), store, secs)
 
 
@@ -288,7 +296,8 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
                 raise SystemExit(f"--load: {m} on {p} ran {top} evaluations, not {max(budgets)}")
     # the seconds line: the longest runs of each method (a run made for 50 evaluations is
     # not timed at 100)
-    seconds = {key: per_length[max(per_length)] for key, per_length in secs.items()}
+    seconds = {key: list(per_length[max(per_length)].values())
+               for key, per_length in secs.items()}
     counts = {m: sorted({len(runs) for p in problems for runs in results[(m, p)]}) for m in methods}
     over = f"{seeds} seeds" if all(c == [seeds] for c in counts.values()) else "seeds " + ", ".join(
         f"{m} {'/'.join(map(str, c))}" for m, c in counts.items())

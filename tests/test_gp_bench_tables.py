@@ -125,6 +125,28 @@ def test_seeds_run_apart_and_loaded_together_make_the_table_of_one_run(tmp_path,
     assert _rst(capsys.readouterr().out) == ran
     with pytest.raises(SystemExit):
         bench.main([*ARGS, "--first-seed", "-1"])
+    with pytest.raises(SystemExit):  # the files say which seeds ran
+        bench.main([*ARGS, "--first-seed", "2", "--load", f"{later},{first}"])
+    assert "--first-seed: has no effect with --load" in capsys.readouterr().err
+
+
+def test_a_seed_run_again_is_timed_once_by_its_later_run(tmp_path, capsys):
+    """The seconds line reads each seed's time from the file that won its run."""
+    first, again = tmp_path / "first.json", tmp_path / "again.json"
+    assert bench.main([*ARGS, "--workers", "1", "--json", str(first)]) == 0
+    raw = json.loads(first.read_text())
+    assert sorted(raw["seconds"]["random/ackley5"]) == ["0", "1", "2", "3"]
+    raw["seconds"]["random/ackley5"] = {"0": 1.0, "1": 1.0, "2": 1.0, "3": 1.0}
+    first.write_text(json.dumps(raw))
+    # seeds 2 and 3 run again, slower (a file written before seconds were keyed by seed:
+    # a list in the order of the runs)
+    rerun = {"2": raw["values"]["random/ackley5"]["2"], "3": raw["values"]["random/ackley5"]["3"]}
+    again.write_text(json.dumps({"budgets": [4, 6], "values": {"random/ackley5": rerun},
+                                 "seconds": {"random/ackley5": [7.0, 9.0]}}))
+    capsys.readouterr()
+    assert bench.main([*ARGS, "--load", f"{first},{again}"]) == 0
+    # (1 + 1 + 7 + 9) / 4, not the mean of all six times (3.3)
+    assert " random 4.5" in capsys.readouterr().out
 
 
 def test_min_seeds_reads_a_peer_with_fewer_seeds_and_the_header_says_so(tmp_path, capsys):
