@@ -162,3 +162,37 @@ def test_the_roulette_rule_of_the_ablation_starts_at_the_best_and_draws_by_ei():
     # four draws without replacement, weights proportional to EI
     assert counts[[3, 5]].sum() < 3
     assert counts[7] > counts[10] > counts[1] > counts[0]
+
+
+@pytest.mark.parametrize(("space", "size"), [
+    # mixed: a categorical column of k values counts k - 1 (catcont6's shape: 1 + 3 * 3 + 3)
+    (SearchSpace({"y": Real(0.0, 1.0), "c": Categorical(["z", "a", "m", "b"]),
+                  "e": Categorical(["q", "r", "s", "t"]), "f": Categorical(["u", "v", "w", "o"]),
+                  "x": Real(0.0, 1.0), "w": Real(2.0, 9.0)}), 13),
+    (SearchSpace({"x": Real(0.0, 1.0), "m": Categorical(["z", "a"]),
+                  "b": Categorical([16, 32, 64]), "y": Real(1e-5, 1e-3, log=True),
+                  "o": Categorical(["sgd", "adam", "rmsprop"])}), 7),  # [16, 32, 64]: ordinal
+    # not mixed: every column counts once
+    (SearchSpace({n: Real(-3.0, 5.0) for n in NAMES}), D + 1),
+    (SearchSpace({n: Categorical(["a", "b", "c", "d", "e"]) for n in NAMES}), D + 1),
+    (SearchSpace({"x": Real(0.0, 1.0), "y": Real(0.0, 1.0)}), 5),  # INITIAL_MIN
+])
+def test_the_initial_design_of_a_mixed_space_has_room_for_every_category(
+        monkeypatch, space, size):
+    """The model takes over after ``initial_size`` observations: on a mixed space a
+    categorical column of ``k`` values counts ``k - 1`` (issue 10's catcont6 replication)."""
+    from hpstudy.optimizers.gp import _optimizer
+    from hpstudy.optimizers.gp._encoding import Encoder
+
+    assert _optimizer.initial_size(Encoder(space)) == size
+    modelled = []
+    real = _optimizer.maximize_acquisition
+    monkeypatch.setattr(_optimizer, "maximize_acquisition",
+                        lambda *a, **k: modelled.append(1) or real(*a, **k))
+    opt, trials = GPOptimizer(), []
+    for i in range(size + 1):
+        assert len(modelled) == 0, f"the model took over after {i - 1} observations"
+        p = opt.ask(space, Trials(trials, goal=Goal.MINIMIZE), 1, np.random.default_rng([7, i]))
+        trials.append(Trial(number=i, params=p[0], state=TrialState.COMPLETE,
+                            value=float((i * 7) % 5)))
+    assert len(modelled) == 1

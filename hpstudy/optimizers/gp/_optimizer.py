@@ -55,6 +55,11 @@ MAXPRO_CANDIDATES = 32
 MAXPRO_SHARED = 0.01
 #: The smallest initial design when ``n_initial`` is None: ``max(INITIAL_MIN, d + 1)``.
 INITIAL_MIN = 5
+#: How :func:`initial_size` counts ``d`` on mixed spaces (unordered categorical and
+#: continuous columns): "dof" (the default) counts a categorical column of ``k`` values as
+#: ``k - 1`` (the parameters of a main-effects model); "columns" counts every column once
+#: (before issue 10's catcont6 replication). Other spaces count columns either way.
+INITIAL_RULE = "dof"
 #: EI's incumbent: "mean" (the best posterior mean at an observed point) or "observed"
 #: (the best observed target, GPSampler's).
 INCUMBENT = "mean"
@@ -67,7 +72,9 @@ class GPOptimizer:
     ----------
     n_initial : int or None
         Size of the initial space-filling design before the model takes over;
-        None means ``max(5, d + 1)`` for ``d`` non-constant dimensions.
+        None means ``max(5, d + 1)`` for ``d`` non-constant dimensions, where on a
+        space that mixes unordered categorical and continuous dimensions a
+        categorical of ``k`` values counts ``k - 1`` (see :func:`initial_size`).
     acquisition : {"ei", "ucb"}
         Log expected improvement (default) or upper confidence bound.
     kappa : float
@@ -219,7 +226,7 @@ class GPOptimizer:
         plan = None if self.balance is None else _balance.BalancePlan(
             enc, space, trials, self.balance, self.min_per_value)
         data = collect(enc, trials, self.failed, self.pruned)
-        n_init = self.n_initial or max(INITIAL_MIN, enc.n_columns + 1)
+        n_init = self.n_initial or initial_size(enc)
         exclude = set(data.keys)
         chosen: list[np.ndarray] = []
         y = np.asarray(data.y, dtype=float)
@@ -315,10 +322,28 @@ def _maximin_point(
     return cands[farthest(cands, others, enc, rule)]
 
 
+def _mixed(enc: Encoder) -> bool:
+    """Whether the space has both unordered categorical and continuous columns."""
+    return bool(enc.is_cat.any() and enc.cont_mask.any())
+
+
+def initial_size(enc: Encoder) -> int:
+    """The initial design's size when ``n_initial`` is None: ``max(INITIAL_MIN, d + 1)``.
+
+    ``d`` is the number of columns, except on mixed spaces (the "maxpro" design's), where
+    a categorical column of ``k`` values counts ``k - 1``: the design then has room for
+    every category of each column beside the continuous box (see :data:`INITIAL_RULE`).
+    """
+    d = enc.n_columns
+    if INITIAL_RULE == "dof" and _mixed(enc):
+        d += sum(col.k - 2 for col, cat in zip(enc.columns, enc.is_cat, strict=True) if cat)
+    return max(INITIAL_MIN, d + 1)
+
+
 def design_rule(enc: Encoder) -> str:
     """:data:`DESIGN_DISTANCE`, with "auto" resolved for the space of ``enc``."""
     if DESIGN_DISTANCE == "auto":
-        return "maxpro" if enc.is_cat.any() and enc.cont_mask.any() else "torus"
+        return "maxpro" if _mixed(enc) else "torus"
     return DESIGN_DISTANCE
 
 
