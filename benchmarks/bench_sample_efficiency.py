@@ -9,8 +9,9 @@ Run ``python -m benchmarks.bench_sample_efficiency`` for the full suite, or
 - ``gpsampler``: Optuna's GPSampler (needs torch); ``tpe`` and ``tpe-mv``:
   Optuna's TPE, independent and multivariate; ``skopt``: ``skopt.gp_minimize``;
   ``smac-bb`` / ``smac-hpo``: SMAC3's BlackBox (GP) and HPO (random forest)
-  facades; ``hebo``: HEBO, in its own virtual environment
-  (``HPSTUDY_HEBO_PYTHON``); ``random``.
+  facades, each run in a python of its own whose ``PYTHONHASHSEED`` is the seed (SMAC3
+  follows the order of sets of strings: without it a seed does not reproduce a run);
+  ``hebo``: HEBO, in its own virtual environment (``HPSTUDY_HEBO_PYTHON``); ``random``.
 
 A peer that cannot run here (package missing) is left out with the reason
 printed, unless ``HPSTUDY_REQUIRE_PEERS`` is set (``make bench`` sets it and
