@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Median simple regret over {seeds} seeds ({seed_range.start} to {seed_range.stop - 1}; "
           f"p: one-sided Mann-Whitney, peer better than gp); wall {wall:.0f} s with "
           f"{args.workers} workers")
-    _print_table(sets, seconds, problems, budgets, methods, top, args.rst)
+    _print_table(sets, seconds, problems, budgets, methods, f"budget {top}", args.rst)
     if args.json:
         raw = {f"{m}/{p}": {str(s): v for s, v in d.items()} for (m, p), d in results.items()}
         with open(args.json, "w") as fh:
@@ -304,7 +304,8 @@ def _report_loaded(paths: list[str], problems: list[str], budgets: list[int],
         f"{m} {'/'.join(map(str, c))}" for m, c in counts.items())
     print(f"Median simple regret over {over} (p: one-sided Mann-Whitney, peer better than gp), "
           f"from {', '.join(paths)}")
-    _print_table(results, seconds, problems, budgets, methods, max(budgets), args.rst)
+    _print_table(results, seconds, problems, budgets, methods,
+                 "each method's longest runs", args.rst)
     return 0
 
 
@@ -314,7 +315,7 @@ _LABELS = {"gp": "hpstudy", "gpsampler": "GPSampler", "tpe": "TPE", "tpe-mv": "T
 
 
 def _print_table(results: dict, seconds: dict, problems: list[str], budgets: list[int],
-                 methods: list[str], top: int, rst: bool) -> None:
+                 methods: list[str], timed: str, rst: bool) -> None:
     w = max(8, *(len(m) + 1 for m in methods))
     print(f"{'problem':<18} {'budget':>6} " + " ".join(f"{m:>{w}}" for m in methods)
           + "  verdict")
@@ -325,7 +326,7 @@ def _print_table(results: dict, seconds: dict, problems: list[str], budgets: lis
         pcells = " ".join(f"{'' if m not in pvals else f'p={pvals[m]:.2f}':>{w}}" for m in methods)
         print(f"{'':<18} {'':>6} {pcells}")
     print(familywise(rows))
-    print("mean wall seconds per run (budget " + str(top) + "):")
+    print(f"mean wall seconds per run ({timed}):")
     for problem in problems:
         print(f"{problem:<18} " + " ".join(
             f"{m} {np.mean(seconds[(m, problem)]):.1f}" for m in methods))

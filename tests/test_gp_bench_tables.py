@@ -174,6 +174,8 @@ def test_min_seeds_reads_a_peer_with_fewer_seeds_and_the_header_says_so(tmp_path
     out = capsys.readouterr().out
     assert "over seeds gp 4, random 3 (p:" in out
     assert "ackley5            gp " in out and " random 2.0" in out
+    # the line says what it read: random's 4-evaluation runs are not timed at 6
+    assert "mean wall seconds per run (each method's longest runs):" in out
     # 4 seeds against 3, every peer run better (and tied at 0, so scipy takes the normal
     # approximation: 0.022; the exact p would be 1 / C(7, 3) = 0.029)
     assert "     - 0 (0.02)\n     - BEHIND random" in _rst(out)
