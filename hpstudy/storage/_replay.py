@@ -3,11 +3,11 @@
 A trial is created, reports steps, gets stop decisions, finishes folds and ends;
 ``trial_restarted`` drops its unfinished folds' reports and decisions (or one fold's,
 when it names one), and from then on the trial ignores events of earlier epochs (a
-dead coordinator's workers that lived on; see ``storage/_lease.py``). An event the rules cannot read stops the
-replay with a :class:`~hpstudy.errors.StorageError` naming it. The
-:class:`TrialsBuilder` turns the log into :class:`~hpstudy.trials.Trials`,
-incrementally; :class:`Replay` keeps one up to date with a storage, shared by
-the threads of a process. The rules that end a trial from its folds live here
+dead coordinator's workers that lived on; see ``storage/_lease.py``). An event the
+rules cannot read stops the replay with a :class:`~hpstudy.errors.StorageError`
+naming it. The :class:`TrialsBuilder` turns the log into
+:class:`~hpstudy.trials.Trials`, incrementally; :class:`Replay` keeps one up to date
+with a storage, shared by the threads of a process. The rules that end a trial from its folds live here
 too (:func:`folds_settled`, :func:`summarize_folds`), so that a running study
 and a resumed one apply the same ones. Internal: studies and contexts use it,
 users read ``Trials``.
