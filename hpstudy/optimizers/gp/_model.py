@@ -28,8 +28,15 @@ _LOG_2PI = math.log(2.0 * math.pi)
 _JITTER = 1e-8
 #: Prior medians of a lengthscale (unit cube) and of the noise variance (standardised targets).
 LENGTHSCALE_MEDIAN = 0.5
-#: Lower bound of every lengthscale (unit cube).
+#: Bounds of every lengthscale (unit cube).
 LENGTHSCALE_MIN = 0.02
+LENGTHSCALE_MAX = 20.0
+#: The noise variance's floor (standardised targets).
+NOISE_MIN = 1e-6
+#: The noise prior's median (standardised targets). At the floor (1e-6, with the same s.d.)
+#: the fit interpolates a rugged deterministic function's ripples instead of calling them
+#: noise: Rastrigin gained, Schwefel lost a row against SMAC3 and moderate noise was found
+#: less reliably, so the median stayed here (issue 10's Rastrigin study, docs/gp.rst).
 NOISE_MEDIAN = 1e-3
 #: Standard deviations of the Gaussian priors on ``log l`` and on ``log noise`` (natural log).
 LENGTHSCALE_SD = 1.5
@@ -37,11 +44,13 @@ NOISE_SD = 3.0
 #: Shape of the lengthscale prior: "lognormal" (Gaussian on ``log l``) or "cosh"
 #: (``-c (l^2 + l^-2)``, flat around 1 with steep walls, Optuna GPSampler's shape).
 LENGTHSCALE_PRIOR = "lognormal"
-#: Shape of the noise prior: "lognormal", or "gamma" (``a log v - b v`` in ``v``, the noise variance).
+#: Shape of the noise prior: "lognormal", "gamma" (``a log v - b v`` in ``v``, the noise
+#: variance: Optuna GPSampler's) or "horseshoe" (``log log(1 + 3 (c / v) ** 2)``: SMAC3's).
 NOISE_PRIOR = "lognormal"
-#: Constants of the "cosh" lengthscale prior and of the "gamma" noise prior.
+#: Constants of the "cosh" lengthscale prior and of the "gamma" and "horseshoe" noise priors.
 COSH_C = 0.1
 GAMMA_A, GAMMA_B = 0.1, 30.0
+HORSESHOE_SCALE = 0.1
 #: With at most this many observations, the "cosh" lengthscale and "gamma" noise priors
 #: are used whatever :data:`LENGTHSCALE_PRIOR` and :data:`NOISE_PRIOR` say (0: never);
 #: :data:`SMALL_N_KINDS` says which of the two.
@@ -56,8 +65,8 @@ class HyperPrior:
         self.d = d
         self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(NOISE_MEDIAN)]
         self.sd = np.r_[np.full(d, LENGTHSCALE_SD), 1.5, NOISE_SD]
-        lo = np.r_[np.full(d, math.log(LENGTHSCALE_MIN)), math.log(1e-2), math.log(1e-6)]
-        hi = np.r_[np.full(d, math.log(20.0)), math.log(1e2), math.log(1.0)]
+        lo = np.r_[np.full(d, math.log(LENGTHSCALE_MIN)), math.log(1e-2), math.log(NOISE_MIN)]
+        hi = np.r_[np.full(d, math.log(LENGTHSCALE_MAX)), math.log(1e2), math.log(1.0)]
         self.bounds = list(zip(lo, hi, strict=True))
         self.lo, self.hi = lo, hi
 
@@ -80,6 +89,11 @@ class HyperPrior:
             v = math.exp(theta[d + 1])
             lp[d + 1] = GAMMA_A * theta[d + 1] - GAMMA_B * v
             grad[d + 1] = GAMMA_A - GAMMA_B * v
+        elif NOISE_PRIOR == "horseshoe":
+            u = 3.0 * HORSESHOE_SCALE**2 * math.exp(-2.0 * theta[d + 1])
+            log1pu = math.log1p(u)
+            lp[d + 1] = math.log(log1pu)
+            grad[d + 1] = -2.0 * u / ((1.0 + u) * log1pu)
         return float(lp.sum()), grad
 
     def starts(self) -> list[np.ndarray]:
