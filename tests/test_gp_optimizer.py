@@ -63,15 +63,19 @@ def test_mixed_space_with_integers_and_categories():
         return (0.1 * (math.log2(p["units"]) - 5.3) ** 2 + ((p["layers"] - star) / 5) ** 2
                 + {"relu": 0.3, "tanh": 0.5, "gelu": 0.0}[p["act"]] + (p["x"] - 0.7) ** 2)
 
-    trials = run(GPOptimizer(), space, f, 40)
-    best = min(trials, key=lambda t: t.value)
-    # Optimum 2.1e-5 at (units 39 or 40, layers 12, gelu, x 0.7); random search's median
-    # regret after 50 draws is about 0.4.
-    assert best.value < 0.1
-    assert best.params["act"] == "gelu"
-    for t in trials:
-        assert isinstance(t.params["units"], int) and isinstance(t.params["layers"], int)
-        assert t.params["tag"] == "fixed"
+    # Optimum 2.1e-5 at (units 39 or 40, layers 12, gelu, x 0.7); relu's best, 0.3, is a
+    # trap. Within 40 evaluations, random search gets below 0.1 with gelu on 17 % of seeds
+    # (1,000 seeds); the GP on 26 or 27 of seeds 0 to 29 (noise prior's median 1e-6 or 1e-3),
+    # so 8 of 10 seeds is a rate that random search reaches with probability about 1e-5.
+    found = 0
+    for seed in range(10):
+        trials = run(GPOptimizer(), space, f, 40, seed=seed)
+        best = min(trials, key=lambda t: t.value)
+        found += best.value < 0.1 and best.params["act"] == "gelu"
+        for t in trials:
+            assert isinstance(t.params["units"], int) and isinstance(t.params["layers"], int)
+            assert t.params["tag"] == "fixed"
+    assert found >= 8
 
 
 def test_ucb_acquisition_finds_a_one_dimensional_optimum():
