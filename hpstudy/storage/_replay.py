@@ -7,10 +7,10 @@ dead coordinator's workers that lived on; see ``storage/_lease.py``). An event t
 rules cannot read stops the replay with a :class:`~hpstudy.errors.StorageError`
 naming it. The :class:`TrialsBuilder` turns the log into
 :class:`~hpstudy.trials.Trials`, incrementally; :class:`Replay` keeps one up to date
-with a storage, shared by the threads of a process. The rules that end a trial from its folds live here
-too (:func:`folds_settled`, :func:`summarize_folds`), so that a running study
-and a resumed one apply the same ones. Internal: studies and contexts use it,
-users read ``Trials``.
+with a storage, shared by the threads of a process. The rules that end a trial from
+its folds live here too (:func:`folds_settled`, :func:`summarize_folds`), so that a
+running study and a resumed one apply the same ones. Internal: studies and contexts
+use it, users read ``Trials``.
 """
 
 from __future__ import annotations
