@@ -102,8 +102,8 @@ def test_likelihood_gradient_matches_finite_differences(noise):
                                                    ("cosh", "gamma"), ("lognormal", "horseshoe")])
 def test_the_alternative_priors_have_their_densities_and_gradients(monkeypatch, ls_prior,
                                                                    noise_prior):
-    # the ablation's priors (GPSampler's shapes, SMAC3's horseshoe): checked against their formulas and by
-    # finite differences through the whole posterior
+    # the ablation's priors (GPSampler's shapes, SMAC3's horseshoe): checked against their
+    # formulas and by finite differences through the whole posterior
     from hpstudy.optimizers.gp import _model
 
     monkeypatch.setattr(_model, "LENGTHSCALE_PRIOR", ls_prior)
