@@ -190,22 +190,38 @@ def test_status_after_resume_with_more_trials(tmp_path, sweep, capsys) -> None:
 
 def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
     import signal
-    import time
+    import sqlite3
+
+    from tests._polling import wait_for
+
+    def trial_started() -> bool:
+        if not db.exists():
+            return False
+        conn = sqlite3.connect(db, timeout=30)
+        try:
+            kinds = conn.execute("SELECT kind FROM events").fetchall()
+        except sqlite3.OperationalError:  # the tables are not there yet
+            return False
+        finally:
+            conn.close()
+        return ("trial_created",) in kinds
 
     db = tmp_path / "killed.db"
-    env = dict(os.environ, PYTHONPATH=str(ROOT), HPSTUDY_TEST_SLEEP="0.5")
+    # each trial sleeps 60 s, so the kill lands inside trial 0 whatever the machine's pace
+    # (a fixed wait once let it land between two trials, with none running)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), HPSTUDY_TEST_SLEEP="60")
     proc = subprocess.Popen(
         [sys.executable, "-m", "hpstudy.cli", "run", str(sweep), "--objective",
          "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "50"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not db.exists():
-        time.sleep(0.1)
-    time.sleep(1.0)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    try:
+        wait_for(trial_started, "trial 0 to start", timeout=60)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=60)
     out = subprocess.run([sys.executable, "-m", "hpstudy.cli", "status", str(db)], cwd=ROOT,
                          env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert f"WARNING: coordinator PID {proc.pid} on" in out.stdout
-    assert "is gone (stale lease" in out.stdout and "will be re-run on resume" in out.stdout
+    assert "the 1 running trial(s) will be re-run on resume" in out.stdout
+    assert "is gone (stale lease" in out.stdout
