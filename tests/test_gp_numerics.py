@@ -213,6 +213,26 @@ def test_the_noise_prior_decides_whether_ripples_are_noise(monkeypatch, median):
     assert 0.01 < math.exp(theta[-1]) < 0.1  # 0.2 ** 2 / (1 + 0.2 ** 2) = 0.038
 
 
+@pytest.mark.parametrize("noise_prior", ["lognormal", "gamma", "horseshoe"])
+def test_the_noise_free_fit_interpolates_whatever_the_noise_prior(monkeypatch, noise_prior):
+    # The fit every other ask uses (HyperPrior(d, noise_free=True)) holds the noise at its
+    # floor: Rastrigin's ripples stay signal, on the seeds where the default calls them noise.
+    from hpstudy.optimizers.gp import _model
+
+    monkeypatch.setattr(_model, "NOISE_PRIOR", noise_prior)
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        X = rng.random((50, 4))
+        z = 10.24 * X - 5.12
+        y = 40 + (z * z - 10 * np.cos(2 * np.pi * z)).sum(axis=1)
+        D, ys = cross_sqdist(X, X, np.zeros(4, bool)), (y - y.mean()) / y.std()
+        free = HyperPrior(4, noise_free=True)
+        theta = fit_theta(D, ys, free, free.starts())
+        assert math.exp(theta[-1]) < 1e-5
+        model = GPModel(X, ys, np.zeros(4, bool), theta)
+        np.testing.assert_allclose(model.predict(X)[0], ys, atol=1e-2)  # it interpolates
+
+
 def test_posterior_gradients_and_fantasies():
     X, y = _data()
     prior = HyperPrior(4)

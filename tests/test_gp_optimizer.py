@@ -101,14 +101,37 @@ def test_same_rng_and_trials_give_the_same_suggestions_with_or_without_cache():
     assert a != GPOptimizer().ask(BRANIN_SPACE, t, 2, np.random.default_rng(8))
 
 
-def test_determinism_holds_beyond_the_refit_limit():
-    # Above 100 observations an ask reuses the latest checkpoint's hyperparameters.
-    trials = _random_trials(BRANIN_SPACE, branin, 106, seed=3)
+@pytest.mark.parametrize("n", [105, 106])  # a noisy fit's ask, a noise-free fit's ask
+def test_determinism_holds_beyond_the_refit_limit(n):
+    # Above 100 observations an ask reuses the latest checkpoint's hyperparameters; the
+    # noisy and the noise-free fits keep a checkpoint chain each.
+    trials = _random_trials(BRANIN_SPACE, branin, n, seed=3)
     warm = GPOptimizer()
-    warm.ask(BRANIN_SPACE, Trials(trials[:104], goal=Goal.MINIMIZE), 1, np.random.default_rng(0))
+    for k in (103, 104):
+        warm.ask(BRANIN_SPACE, Trials(trials[:k], goal=Goal.MINIMIZE), 1,
+                 np.random.default_rng(0))
     t = Trials(trials, goal=Goal.MINIMIZE)
     a = warm.ask(BRANIN_SPACE, t, 1, np.random.default_rng(1))
     assert a == GPOptimizer().ask(BRANIN_SPACE, t, 1, np.random.default_rng(1))
+
+
+@pytest.mark.parametrize("every", [2, 3, 0])
+def test_asks_alternate_between_the_noisy_and_the_noise_free_fit(monkeypatch, every):
+    from hpstudy.optimizers.gp import _optimizer
+    from hpstudy.optimizers.gp._data import ThetaCache
+
+    calls = []
+    fit = ThetaCache.fit
+
+    def spy(self, X, y, is_cat, noise_free=False):
+        calls.append((len(y), noise_free))
+        return fit(self, X, y, is_cat, noise_free)
+
+    monkeypatch.setattr(ThetaCache, "fit", spy)
+    monkeypatch.setattr(_optimizer, "NOISE_FREE_EVERY", every)
+    run(GPOptimizer(), BRANIN_SPACE, branin, 16)
+    # the design is 5 points; each later ask fits once, on the n observations so far
+    assert calls == [(n, every > 0 and n % every == 0) for n in range(5, 16)]
 
 
 def test_batch_points_are_distinct_and_avoid_pending_points():

@@ -276,7 +276,9 @@ class ThetaCache:
     refits warm-started from the latest checkpoint, and beyond it the latest
     checkpoint's hyperparameters are used as they are (the GP itself is always
     conditioned on every observation). The result is a function of the data alone: the cache only
-    saves recomputing checkpoints, it never changes what is computed.
+    saves recomputing checkpoints, it never changes what is computed. The noise-free fits
+    (``noise_free=True``: :class:`HyperPrior`'s noise prior at its floor) keep a chain of
+    their own.
     """
 
     def __init__(self, maxsize: int = 64, *, warp: bool | str = "auto") -> None:
@@ -296,31 +298,37 @@ class ThetaCache:
             self._store.popitem(last=False)
 
     @staticmethod
-    def _key(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> str:
+    def _key(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, noise_free: bool) -> str:
         h = hashlib.sha1(np.ascontiguousarray(X).tobytes())
         h.update(np.ascontiguousarray(y).tobytes())
         h.update(is_cat.tobytes())
+        h.update(b"noise-free" if noise_free else b"")
         return h.hexdigest()
 
-    def fit(self, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> np.ndarray:
-        """MAP ``theta`` for raw targets ``y`` (transformed here, see :func:`transform_targets`)."""
+    def fit(self, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray,
+            noise_free: bool = False) -> np.ndarray:
+        """MAP ``theta`` for raw targets ``y`` (transformed here, see :func:`transform_targets`).
+
+        ``noise_free``: under :class:`HyperPrior`'s noise-free prior (an interpolating fit).
+        """
         n = len(y)
-        key = self._key(X, y, is_cat)
+        key = self._key(X, y, is_cat, noise_free)
         hit = self._get(key)
         if hit is not None:
             return hit
         marks = checkpoints(n) if n > SCRATCH_MAX else []
         if marks and marks[-1] != n and n > REFIT_MAX:
-            return self.fit(X[: marks[-1]], y[: marks[-1]], is_cat)  # cached after the first ask
-        prior = HyperPrior(X.shape[1])
+            # cached after the first ask
+            return self.fit(X[: marks[-1]], y[: marks[-1]], is_cat, noise_free)
+        prior = HyperPrior(X.shape[1], noise_free)
         D, ys = cross_sqdist(X, X, is_cat), transform_targets(y, self.warp)
         if not marks:
             theta = fit_theta(D, ys, prior, prior.starts())
         elif marks[-1] == n:  # a checkpoint: warm start from the previous one
-            start = self.fit(X[: marks[-2]], y[: marks[-2]], is_cat)
+            start = self.fit(X[: marks[-2]], y[: marks[-2]], is_cat, noise_free)
             theta = fit_theta(D, ys, prior, [start], 50)
         else:
-            start = self.fit(X[: marks[-1]], y[: marks[-1]], is_cat)
+            start = self.fit(X[: marks[-1]], y[: marks[-1]], is_cat, noise_free)
             theta = fit_theta(D, ys, prior, [start], 30)
         self._put(key, theta)
         return theta

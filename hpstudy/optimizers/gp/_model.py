@@ -41,6 +41,9 @@ NOISE_MEDIAN = 1e-3
 #: Standard deviations of the Gaussian priors on ``log l`` and on ``log noise`` (natural log).
 LENGTHSCALE_SD = 1.5
 NOISE_SD = 3.0
+#: The noise-free fit's prior on ``log noise``: median :data:`NOISE_MIN`, this standard
+#: deviation (Optuna GPSampler's ``deterministic_objective`` holds it at its floor likewise).
+NOISE_FREE_SD = 1.0
 #: Shape of the lengthscale prior: "lognormal" (Gaussian on ``log l``) or "cosh"
 #: (``-c (l^2 + l^-2)``, flat around 1 with steep walls, Optuna GPSampler's shape).
 LENGTHSCALE_PRIOR = "lognormal"
@@ -59,12 +62,19 @@ SMALL_N_KINDS = frozenset({"lengthscale", "noise"})
 
 
 class HyperPrior:
-    """Gaussian priors on ``theta`` and its box bounds, for ``d`` input dimensions."""
+    """Gaussian priors on ``theta`` and its box bounds, for ``d`` input dimensions.
 
-    def __init__(self, d: int) -> None:
-        self.d = d
-        self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(NOISE_MEDIAN)]
-        self.sd = np.r_[np.full(d, LENGTHSCALE_SD), 1.5, NOISE_SD]
+    ``noise_free=True`` centres the noise prior on its floor (:data:`NOISE_MIN`, standard
+    deviation :data:`NOISE_FREE_SD`): the fit then interpolates the observations, and a
+    rugged deterministic objective's ripples stay signal instead of becoming noise.
+    """
+
+    def __init__(self, d: int, noise_free: bool = False) -> None:
+        self.d, self.noise_free = d, noise_free
+        noise_median, noise_sd = (NOISE_MIN, NOISE_FREE_SD) if noise_free else (NOISE_MEDIAN,
+                                                                                 NOISE_SD)
+        self.mean = np.r_[np.full(d, math.log(LENGTHSCALE_MEDIAN)), 0.0, math.log(noise_median)]
+        self.sd = np.r_[np.full(d, LENGTHSCALE_SD), 1.5, noise_sd]
         lo = np.r_[np.full(d, math.log(LENGTHSCALE_MIN)), math.log(1e-2), math.log(NOISE_MIN)]
         hi = np.r_[np.full(d, math.log(LENGTHSCALE_MAX)), math.log(1e2), math.log(1.0)]
         self.bounds = list(zip(lo, hi, strict=True))
@@ -85,7 +95,9 @@ class HyperPrior:
             up, down = np.exp(2.0 * theta[:d]), np.exp(-2.0 * theta[:d])
             lp[:d] = -COSH_C * (up + down)
             grad[:d] = -2.0 * COSH_C * (up - down)
-        if (small and "noise" in SMALL_N_KINDS) or NOISE_PRIOR == "gamma":
+        if self.noise_free:
+            pass  # the noise prior stays the Gaussian on log noise at the floor
+        elif (small and "noise" in SMALL_N_KINDS) or NOISE_PRIOR == "gamma":
             v = math.exp(theta[d + 1])
             lp[d + 1] = GAMMA_A * theta[d + 1] - GAMMA_B * v
             grad[d + 1] = GAMMA_A - GAMMA_B * v

@@ -60,6 +60,12 @@ INITIAL_MIN = 5
 #: ``k - 1`` (the parameters of a main-effects model); "columns" counts every column once
 #: (before issue 10's catcont6 replication). Other spaces count columns either way.
 INITIAL_RULE = "dof"
+#: Every this-many-th ask (counted by the observations the fit sees: ``n % NOISE_FREE_EVERY
+#: == 0``) fits the hyperparameters with the noise prior at its floor (an interpolating
+#: model); the others fit the noise level. 0: never. A noisy fit calls a rugged deterministic
+#: objective's ripples noise and then clusters its search; a noise-free fit alone calls an
+#: objective's noise ripples. Alternating hedges between the two (issue 10, docs/gp.rst).
+NOISE_FREE_EVERY = 2
 #: EI's incumbent: "mean" (the best posterior mean at an observed point) or "observed"
 #: (the best observed target, GPSampler's).
 INCUMBENT = "mean"
@@ -67,6 +73,11 @@ INCUMBENT = "mean"
 
 class GPOptimizer:
     """Bayesian optimisation with a Gaussian process (Matérn 5/2, ARD) and log EI.
+
+    Asks alternate between two fits of the GP's hyperparameters: with the noise
+    level fitted (an odd number of observations) and with it held near zero (an
+    even number: a noise-free, interpolating fit). That hedges between noisy and
+    rugged deterministic objectives (``docs/gp.rst``).
 
     Parameters
     ----------
@@ -234,7 +245,9 @@ class GPOptimizer:
         if len(y) >= n_init and np.ptp(y) > 0:
             X = np.asarray(data.X)
             # hyperparameters from the observed rows only; imputed ones join the GP after
-            theta = self._cache.fit(*data.fit_set(), enc.is_cat)
+            fit_X, fit_y = data.fit_set()
+            noise_free = NOISE_FREE_EVERY > 0 and len(fit_y) % NOISE_FREE_EVERY == 0
+            theta = self._cache.fit(fit_X, fit_y, enc.is_cat, noise_free)
             ys = transform_targets(y, self.warp_outputs)
             model = GPModel(X, ys, enc.is_cat, theta)
             # Plug-in incumbent: the best posterior mean at an observed point (noisy data).
