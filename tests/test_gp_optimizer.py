@@ -65,8 +65,9 @@ def test_mixed_space_with_integers_and_categories():
 
     # Optimum 2.1e-5 at (units 39 or 40, layers 12, gelu, x 0.7); relu's best, 0.3, is a
     # trap. Within 40 evaluations, random search gets below 0.1 with gelu on 17 % of seeds
-    # (1,000 seeds); the GP on 26 or 27 of seeds 0 to 29 (noise prior's median 1e-6 or 1e-3),
-    # so 8 of 10 seeds is a rate that random search reaches with probability about 1e-5.
+    # (1,000 seeds); the GP on 26 of seeds 0 to 29 (with the noise-free fit every other ask;
+    # 26 or 27 with the noise fitted at every ask, noise prior's median 1e-6 or 1e-3), so 8
+    # of 10 seeds is a rate that random search reaches with probability about 1e-5.
     found = 0
     for seed in range(10):
         trials = run(GPOptimizer(), space, f, 40, seed=seed)
