@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -21,3 +23,14 @@ def wait_for(condition: Callable[[], T], what: str = "a condition", timeout: flo
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+def event_kinds(path: Path) -> list[tuple[str, int]]:
+    """(kind, trial) of each event of an SQLite study; [] while its tables are not there yet."""
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        return conn.execute("SELECT kind, number FROM events ORDER BY id").fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()

@@ -190,21 +190,8 @@ def test_status_after_resume_with_more_trials(tmp_path, sweep, capsys) -> None:
 
 def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
     import signal
-    import sqlite3
 
-    from tests._polling import wait_for
-
-    def trial_started() -> bool:
-        if not db.exists():
-            return False
-        conn = sqlite3.connect(db, timeout=30)
-        try:
-            kinds = conn.execute("SELECT kind FROM events").fetchall()
-        except sqlite3.OperationalError:  # the tables are not there yet
-            return False
-        finally:
-            conn.close()
-        return ("trial_created",) in kinds
+    from tests._polling import event_kinds, wait_for
 
     db = tmp_path / "killed.db"
     # each trial sleeps 60 s, so the kill lands inside trial 0 whatever the machine's pace
@@ -215,7 +202,8 @@ def test_status_says_when_the_coordinator_was_killed(tmp_path, sweep):
          "tests._objectives:slow_deterministic", "--storage", str(db), "--trials", "50"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_for(trial_started, "trial 0 to start", timeout=60)
+        wait_for(lambda: db.exists() and ("trial_created", 0) in event_kinds(db),
+                 "trial 0 to start", timeout=60)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)

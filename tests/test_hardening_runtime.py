@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -27,6 +26,7 @@ from hpstudy import Study, TrialState
 from hpstudy.errors import ConfigError, StorageError
 from hpstudy.storage import SQLiteStorage, lease_info
 from tests import _objectives as obj
+from tests._polling import event_kinds as _kinds
 from tests._polling import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,17 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def space_x():
     return hpstudy.SearchSpace({"x": hpstudy.Real(0.0, 1.0)})
-
-
-def _kinds(path) -> list[tuple[str, int]]:
-    """(kind, trial) of each event; [] while the study's tables are not there yet."""
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        return conn.execute("SELECT kind, number FROM events ORDER BY id").fetchall()
-    except sqlite3.OperationalError:
-        return []
-    finally:
-        conn.close()
 
 
 def _python(code: str, env: dict | None = None, **kwargs) -> subprocess.Popen:
