@@ -39,7 +39,7 @@ import numpy as np
 
 from benchmarks._problems import Problem, _optuna_params
 from benchmarks._suite import SUITE as PROBLEMS
-from hpstudy.optimizers.gp import GPOptimizer
+from hpstudy.optimizers.gp import GPOptimizer, _optimizer
 from hpstudy.optimizers.skopt import SkoptOptimizer
 from hpstudy.trials import Goal, Trial, Trials, TrialState
 
@@ -51,8 +51,8 @@ def _history(pb: Problem, n: int, seed: int = 0) -> list[Trial]:
 
 def time_hpstudy(opt, pb: Problem, n: int, rounds: int, warm: bool) -> list[float]:
     trials = _history(pb, n)
-    # a running study's last two asks, one of the noisy fit and one of the noise-free fit
-    for k in (2, 1) if warm else ():
+    # a running study's last asks: one of each fit (see _optimizer.NOISE_FREE_EVERY)
+    for k in range(max(_optimizer.NOISE_FREE_EVERY, 1), 0, -1) if warm else ():
         if n > k:
             opt.ask(pb.space, Trials(trials[:-k], goal=Goal.MINIMIZE), 1,
                     np.random.default_rng(n - k))

@@ -180,6 +180,13 @@ def test_fit_recovers_noise_level_and_relevance():
     assert 0.2 * (0.1 / y.std()) ** 2 < noise < 5 * (0.1 / y.std()) ** 2
 
 
+def _rastrigin_sample(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """50 uniform points of the unit cube and Rastrigin 4-D's values there."""
+    X = np.random.default_rng(seed).random((50, 4))
+    z = 10.24 * X - 5.12
+    return X, 40 + (z * z - 10 * np.cos(2 * np.pi * z)).sum(axis=1)
+
+
 @pytest.mark.parametrize("median", [1e-3, 1e-6])
 def test_the_noise_prior_decides_whether_ripples_are_noise(monkeypatch, median):
     # Rastrigin's ripples (a tenth of the box) cannot be resolved by 50 points in 4-D. With
@@ -191,10 +198,7 @@ def test_the_noise_prior_decides_whether_ripples_are_noise(monkeypatch, median):
     monkeypatch.setattr(_model, "NOISE_MEDIAN", median)
     fitted = []
     for seed in range(6):
-        rng = np.random.default_rng(seed)
-        X = rng.random((50, 4))
-        z = 10.24 * X - 5.12
-        y = 40 + (z * z - 10 * np.cos(2 * np.pi * z)).sum(axis=1)
+        X, y = _rastrigin_sample(seed)
         prior = HyperPrior(4)
         theta = fit_theta(cross_sqdist(X, X, np.zeros(4, bool)), (y - y.mean()) / y.std(),
                           prior, prior.starts())
@@ -221,10 +225,7 @@ def test_the_noise_free_fit_interpolates_whatever_the_noise_prior(monkeypatch, n
 
     monkeypatch.setattr(_model, "NOISE_PRIOR", noise_prior)
     for seed in range(6):
-        rng = np.random.default_rng(seed)
-        X = rng.random((50, 4))
-        z = 10.24 * X - 5.12
-        y = 40 + (z * z - 10 * np.cos(2 * np.pi * z)).sum(axis=1)
+        X, y = _rastrigin_sample(seed)
         D, ys = cross_sqdist(X, X, np.zeros(4, bool)), (y - y.mean()) / y.std()
         free = HyperPrior(4, noise_free=True)
         theta = fit_theta(D, ys, free, free.starts())
